@@ -1,0 +1,48 @@
+package engine
+
+import (
+	"errors"
+
+	"github.com/wraft/wraft/raft"
+)
+
+// Config configures an Engine. The zero values of optional fields select
+// the defaults documented on each.
+type Config struct {
+	// Raft configures the protocol: node id, voters, timeouts, seed.
+	Raft raft.Config
+	// RequestTimeoutTicks is how long a client request may wait before it
+	// fails with ReplyTimeout or ReplyNoQuorum. Default: 5 election timeouts.
+	RequestTimeoutTicks int
+	// MaxPending bounds the client requests waiting at once; more are
+	// refused with ReplyOverloaded. Default 4096.
+	MaxPending int
+}
+
+// Restored is what a host recovered from its storage at start: the last
+// HardState and every entry of the log, in index order. A new node passes
+// the zero Restored.
+type Restored struct {
+	HardState raft.HardState
+	Entries   []raft.Entry
+}
+
+// ErrConfig is returned for a configuration the engine cannot run with.
+var ErrConfig = errors.New("engine: invalid config: negative limit")
+
+func (c Config) withDefaults() (Config, error) {
+	if c.RequestTimeoutTicks < 0 || c.MaxPending < 0 {
+		return c, ErrConfig
+	}
+	election := c.Raft.ElectionTicks
+	if election == 0 {
+		election = raft.DefaultElectionTicks
+	}
+	if c.RequestTimeoutTicks == 0 {
+		c.RequestTimeoutTicks = 5 * election
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = 4096
+	}
+	return c, nil
+}

@@ -1,0 +1,550 @@
+// Package raft implements the Raft consensus protocol as a pure state
+// machine: no I/O, no clock, no goroutines. A host feeds a Node ticks,
+// messages and proposals, then collects a Ready holding what to persist,
+// what to send and what to apply, and carries it out in that order.
+//
+// The package implements the paper's Figure 2 with PreVote and CheckQuorum
+// (thesis §9.6), ReadIndex reads (§6.4) and leadership transfer (§3.10).
+// docs/RAFT.md maps each rule to its code.
+package raft
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+)
+
+// Errors returned to proposers and readers.
+var (
+	// ErrNoLeader: the node knows no leader to serve or forward the request.
+	ErrNoLeader = errors.New("raft: no leader")
+	// ErrTransferring: the leader is handing leadership over and accepts no
+	// proposals until that ends.
+	ErrTransferring = errors.New("raft: leadership transfer in progress")
+	// ErrUnknownPeer: a message or request names a node outside the cluster.
+	ErrUnknownPeer = errors.New("raft: unknown peer")
+	// ErrMalformed: a message is not well formed; it was dropped.
+	ErrMalformed = errors.New("raft: malformed message")
+)
+
+// campaignTransfer marks the MsgVote of a transfer target: voters grant it
+// even while they hear from a leader.
+const campaignTransfer = "transfer"
+
+// Ready is what a node asks its host to do, in this order: persist
+// HardState (if HardStateChanged) and Entries, then send Messages; apply
+// Committed; serve ReadStates once the applied index reaches theirs.
+// A Ready shares no memory with the node.
+type Ready struct {
+	HardState        HardState
+	HardStateChanged bool
+	// Entries must be made durable before Messages are sent. Stored
+	// entries at or above Entries[0].Index are replaced by them.
+	Entries  []Entry
+	Messages []Message
+	// Committed are newly committed entries, in index order, to apply.
+	Committed []Entry
+	// ReadStates answer ReadIndex calls, in the order they were asked.
+	ReadStates []ReadState
+	Events     []Event
+}
+
+// IsEmpty reports whether rd asks for nothing.
+func (rd *Ready) IsEmpty() bool {
+	return !rd.HardStateChanged && len(rd.Entries) == 0 && len(rd.Messages) == 0 &&
+		len(rd.Committed) == 0 && len(rd.ReadStates) == 0 && len(rd.Events) == 0
+}
+
+// ReadState answers a ReadIndex call: once the state machine has applied
+// Index, a read identified by Context sees every write acknowledged before
+// the read began. Rejected means leadership was lost first; retry.
+type ReadState struct {
+	Index    uint64
+	Context  []byte
+	Rejected bool
+}
+
+// Proposal tells where a proposal went.
+type Proposal struct {
+	// Forwarded is true when the entries went to the leader in a MsgProp;
+	// Index and Term are then unknown (zero).
+	Forwarded bool
+	// Leader is the node the entries went to (this node if it leads).
+	Leader uint64
+	// Index and Term are those of the last entry appended.
+	Index, Term uint64
+}
+
+// Node is one Raft participant. It is not safe for concurrent use; hosts
+// call it from one goroutine.
+type Node struct {
+	cfg    Config
+	id     uint64
+	voters []uint64 // sorted
+
+	term uint64
+	vote uint64
+	role Role
+	lead uint64
+	log  raftLog
+
+	// Per-voter state, indexed like voters.
+	prs       []progress
+	votes     []int8   // 1 granted, -1 refused, 0 not heard (elections)
+	lastHeard []uint64 // tick of the last message from each voter
+	readAcks  []uint64 // highest read round each voter confirmed (leader)
+
+	now               uint64 // ticks since start
+	electionElapsed   int
+	heartbeatElapsed  int
+	randomizedTimeout int
+	rng               splitmix64
+
+	transferee uint64
+	reads      []readRequest
+	readRound  uint64
+	needBcast  bool
+
+	out      Ready
+	lastHard HardState
+}
+
+// New returns a node that recovers from hs and ents: the hard state and
+// the whole log, in index order starting at index 1, as storage holds
+// them. A new node passes the zero HardState and no entries.
+func New(cfg Config, hs HardState, ents []Entry) (*Node, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range ents {
+		if e.Index != uint64(i)+1 {
+			return nil, errors.New("raft: restored log is not contiguous from index 1 (entry " +
+				strconv.Itoa(i) + " has index " + u(e.Index) + ")")
+		}
+		if e.Term == 0 || e.Term > hs.Term || (i > 0 && e.Term < ents[i-1].Term) {
+			return nil, errors.New("raft: restored log has an impossible term at index " + u(e.Index))
+		}
+	}
+	if hs.Vote != 0 && !slices.Contains(cfg.Voters, hs.Vote) {
+		return nil, errors.New("raft: restored vote for unknown node " + u(hs.Vote))
+	}
+	n := &Node{
+		cfg:       cfg,
+		id:        cfg.ID,
+		voters:    cfg.Voters,
+		term:      hs.Term,
+		vote:      hs.Vote,
+		log:       newLog(ents),
+		prs:       make([]progress, len(cfg.Voters)),
+		votes:     make([]int8, len(cfg.Voters)),
+		lastHeard: make([]uint64, len(cfg.Voters)),
+		readAcks:  make([]uint64, len(cfg.Voters)),
+		now:       1, // lastHeard 0 means never
+		rng:       splitmix64(cfg.Seed ^ cfg.ID*0x9e3779b97f4a7c15),
+	}
+	n.log.commitTo(hs.Commit)
+	n.lastHard = n.hardState()
+	n.becomeFollower(n.term, 0)
+	return n, nil
+}
+
+// ID returns the node's id.
+func (n *Node) ID() uint64 { return n.id }
+
+func (n *Node) hardState() HardState {
+	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed}
+}
+
+// slot returns the index of id in voters, or -1.
+func (n *Node) slot(id uint64) int {
+	for i, v := range n.voters {
+		if v == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
+
+func (n *Node) send(m Message) {
+	m.From = n.id
+	if m.Term == 0 && m.Type != MsgProp && m.Type != MsgReadIndex && m.Type != MsgTransferLeader {
+		m.Term = n.term
+	}
+	n.out.Messages = append(n.out.Messages, m)
+}
+
+// Tick advances the node's clock by one tick.
+func (n *Node) Tick() {
+	n.now++
+	if n.role == RoleLeader {
+		n.tickLeader()
+		return
+	}
+	n.electionElapsed++
+	if n.electionElapsed >= n.randomizedTimeout {
+		n.electionElapsed = 0
+		n.hup(false)
+	}
+}
+
+// Status returns the node's current status.
+func (n *Node) Status() Status {
+	s := Status{
+		ID:          n.id,
+		Role:        n.role,
+		Term:        n.term,
+		Vote:        n.vote,
+		Leader:      n.lead,
+		Commit:      n.log.committed,
+		LastIndex:   n.log.lastIndex(),
+		LastTerm:    n.log.lastTerm(),
+		Stable:      n.log.stable,
+		Voters:      slices.Clone(n.voters),
+		Alive:       n.alive(),
+		Transferee:  n.transferee,
+		PreVote:     !n.cfg.DisablePreVote,
+		CheckQuorum: !n.cfg.DisableCheckQuorum,
+	}
+	if n.role == RoleLeader {
+		s.Progress = make([]PeerStatus, len(n.voters))
+		for i, id := range n.voters {
+			pr := &n.prs[i]
+			s.Progress[i] = PeerStatus{
+				ID: id, Match: pr.match, Next: pr.next, State: pr.state,
+				Active: id == n.id || n.heardRecently(i), Inflight: len(pr.inflight),
+			}
+		}
+	}
+	return s
+}
+
+// heardRecently reports whether voter slot i sent a message within the last
+// election timeout.
+func (n *Node) heardRecently(i int) bool {
+	return n.lastHeard[i] != 0 && n.now-n.lastHeard[i] < uint64(n.cfg.ElectionTicks)
+}
+
+// alive counts the voters heard from within an election timeout, this node
+// included.
+func (n *Node) alive() int {
+	c := 0
+	for i, id := range n.voters {
+		if id == n.id || n.heardRecently(i) {
+			c++
+		}
+	}
+	return c
+}
+
+// Acks returns how many voters are known to hold the entry at index i: on
+// the leader, those whose match index reached it; elsewhere 0 (unknown).
+func (n *Node) Acks(i uint64) int {
+	if n.role != RoleLeader {
+		return 0
+	}
+	c := 0
+	for k := range n.prs {
+		if n.prs[k].match >= i {
+			c++
+		}
+	}
+	return c
+}
+
+// Term returns the term of the entry at index i, or 0 if the log does not
+// hold it.
+func (n *Node) Term(i uint64) uint64 {
+	t, _ := n.log.term(i)
+	return t
+}
+
+// HasReady reports whether Ready would return anything.
+func (n *Node) HasReady() bool {
+	return !n.out.IsEmpty() || n.needBcast || n.hardState() != n.lastHard ||
+		n.log.unstable <= n.log.lastIndex() || n.log.applied < n.log.committed ||
+		(n.role == RoleLeader && n.readsToStart())
+}
+
+// Ready returns what the host must do now and hands it over: the entries
+// in it count as given to storage and the committed ones as applied. The
+// host must carry out the returned Ready in full before the next one.
+func (n *Node) Ready() Ready {
+	if n.role == RoleLeader {
+		n.startReadRound()
+		if n.needBcast {
+			n.bcastAppend()
+		}
+	}
+	n.needBcast = false
+	rd := n.out
+	n.out = Ready{}
+	if hs := n.hardState(); hs != n.lastHard {
+		rd.HardState, rd.HardStateChanged = hs, true
+		n.lastHard = hs
+	} else {
+		rd.HardState = hs
+	}
+	rd.Entries = n.log.takeUnstable()
+	rd.Committed = n.log.takeCommitted()
+	return rd
+}
+
+// StorageAck records that storage holds every entry up to index, whose
+// term is term. Stale acknowledgements are ignored.
+func (n *Node) StorageAck(index, term uint64) {
+	if !n.log.stableTo(index, term) {
+		return
+	}
+	if n.role == RoleLeader {
+		if n.prs[n.slot(n.id)].acked(index) && n.maybeCommit() {
+			n.needBcast = true
+		}
+	}
+}
+
+// Propose appends data as new entries if this node leads, or forwards them
+// to the leader. It returns ErrNoLeader when no leader is known and
+// ErrTransferring while a leadership transfer is under way. Empty data is
+// allowed. The node keeps the slices: callers must not modify them.
+func (n *Node) Propose(data ...[]byte) (Proposal, error) {
+	switch {
+	case n.role == RoleLeader:
+		if n.transferee != 0 {
+			return Proposal{}, ErrTransferring
+		}
+		last := n.appendData(data)
+		return Proposal{Leader: n.id, Index: last, Term: n.term}, nil
+	case n.lead == 0:
+		return Proposal{}, ErrNoLeader
+	}
+	ents := make([]Entry, len(data))
+	for i, d := range data {
+		ents[i] = Entry{Type: EntryNormal, Data: d}
+	}
+	n.send(Message{Type: MsgProp, To: n.lead, Entries: ents})
+	return Proposal{Forwarded: true, Leader: n.lead}, nil
+}
+
+// appendData appends normal entries holding data to the leader's log and
+// returns the last index.
+func (n *Node) appendData(data [][]byte) uint64 {
+	last := n.log.lastIndex()
+	for _, d := range data {
+		last++
+		n.log.append(Entry{Term: n.term, Index: last, Type: EntryNormal, Data: d})
+	}
+	n.needBcast = len(data) > 0 || n.needBcast
+	return last
+}
+
+// Campaign starts an election now, as an election timeout would.
+func (n *Node) Campaign() { n.hup(false) }
+
+// Step processes a message from a peer. It returns an error (wrapping
+// ErrUnknownPeer or ErrMalformed) for a message that cannot be from a
+// correct member of this cluster; such messages change nothing.
+func (n *Node) Step(m Message) error {
+	if err := n.check(m); err != nil {
+		n.event(EventMessageRejected, m.From, 0, "dropped "+m.Type.String()+" from "+u(m.From)+": "+err.Error())
+		return err
+	}
+	n.lastHeard[n.slot(m.From)] = n.now
+	if n.role == RoleLeader {
+		n.prs[n.slot(m.From)].active = true
+	}
+
+	switch m.Type {
+	case MsgProp, MsgReadIndex, MsgTransferLeader:
+		// Term-less requests from a member, served by whoever leads.
+		n.stepRequest(m)
+		return nil
+	}
+
+	switch {
+	case m.Term > n.term:
+		if m.Type == MsgVote || m.Type == MsgPreVote {
+			force := string(m.Context) == campaignTransfer
+			if !force && n.inLease(m.Type) {
+				n.event(EventVoteRejected, m.From, 0, voteName(m.Type)+" for node "+u(m.From)+
+					" (term "+u(m.Term)+") rejected: have a leader")
+				if m.Type == MsgPreVote {
+					n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
+				}
+				return nil
+			}
+		}
+		switch {
+		case m.Type == MsgPreVote:
+			// A pre-vote asks about a future term; it changes nothing here.
+		case m.Type == MsgPreVoteResp && !m.Reject:
+			// A grant for our pre-vote; the term rises only if we win.
+		default:
+			lead := uint64(0)
+			if m.Type == MsgApp || m.Type == MsgHeartbeat {
+				lead = m.From
+			}
+			n.event(EventTermChanged, m.From, 0, "term "+u(n.term)+" → "+u(m.Term)+" ("+m.Type.String()+" from "+u(m.From)+")")
+			n.becomeFollower(m.Term, lead)
+		}
+	case m.Term < n.term:
+		switch m.Type {
+		case MsgApp, MsgHeartbeat:
+			// A deposed leader: tell it the current term so it steps down.
+			// Without this a node that rejoins with a higher term (PreVote
+			// or CheckQuorum on) would ignore the leader forever.
+			n.send(Message{Type: MsgAppResp, To: m.From})
+		case MsgPreVote:
+			n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
+		}
+		return nil
+	}
+
+	switch m.Type {
+	case MsgVote, MsgPreVote:
+		n.handleVote(m)
+		return nil
+	}
+	switch n.role {
+	case RoleLeader:
+		n.stepLeader(m)
+	case RoleCandidate, RolePreCandidate:
+		n.stepCandidate(m)
+	default:
+		n.stepFollower(m)
+	}
+	return nil
+}
+
+// check validates a message before it touches any state.
+func (n *Node) check(m Message) error {
+	if !m.Type.Valid() {
+		return malformed("unknown type " + strconv.Itoa(int(m.Type)))
+	}
+	if m.To != n.id {
+		return malformed("addressed to node " + u(m.To))
+	}
+	if m.From == n.id || n.slot(m.From) < 0 {
+		return stepError{ErrUnknownPeer, "raft: message from unknown node " + u(m.From)}
+	}
+	switch m.Type {
+	case MsgProp:
+		for _, e := range m.Entries {
+			if e.Type != EntryNormal {
+				return malformed("proposal of a non-normal entry")
+			}
+		}
+	case MsgApp:
+		for i, e := range m.Entries {
+			if e.Index != m.Index+1+uint64(i) {
+				return malformed("entries are not contiguous after index " + u(m.Index))
+			}
+			if e.Term == 0 || e.Term > m.Term || (i == 0 && e.Term < m.LogTerm) || (i > 0 && e.Term < m.Entries[i-1].Term) {
+				return malformed("entry " + u(e.Index) + " has an impossible term")
+			}
+			if e.Type != EntryNormal && e.Type != EntryNoop {
+				return malformed("unknown entry type")
+			}
+		}
+		if m.LogTerm > m.Term {
+			return malformed("previous entry's term above the message term")
+		}
+	default:
+		if len(m.Entries) > 0 {
+			return malformed(m.Type.String() + " carries entries")
+		}
+	}
+	if m.Term == 0 && m.Type != MsgProp && m.Type != MsgReadIndex && m.Type != MsgTransferLeader {
+		return malformed(m.Type.String() + " without a term")
+	}
+	return nil
+}
+
+func malformed(why string) error {
+	return stepError{ErrMalformed, "raft: malformed message: " + why}
+}
+
+// stepError is an error from Step: a sentinel kind and a specific text.
+type stepError struct {
+	kind error
+	text string
+}
+
+func (e stepError) Error() string { return e.text }
+func (e stepError) Unwrap() error { return e.kind }
+
+func (n *Node) stepRequest(m Message) {
+	switch m.Type {
+	case MsgProp:
+		if n.role != RoleLeader {
+			if n.lead != 0 && n.lead != m.From {
+				// One more hop: the sender's view of the leader was stale.
+				n.send(Message{Type: MsgProp, To: n.lead, Entries: m.Entries})
+				return
+			}
+			n.event(EventProposalDropped, m.From, 0, "dropped forwarded proposal from "+u(m.From)+": not the leader")
+			return
+		}
+		if n.transferee != 0 {
+			n.event(EventProposalDropped, m.From, 0, "dropped forwarded proposal from "+u(m.From)+": leadership transfer in progress")
+			return
+		}
+		data := make([][]byte, len(m.Entries))
+		for i, e := range m.Entries {
+			data[i] = e.Data
+		}
+		n.appendData(data)
+	case MsgReadIndex:
+		if n.role != RoleLeader {
+			n.send(Message{Type: MsgReadIndexResp, To: m.From, Reject: true, Context: m.Context})
+			return
+		}
+		n.reads = append(n.reads, readRequest{from: m.From, ctx: m.Context})
+	case MsgTransferLeader:
+		if n.role != RoleLeader {
+			if n.lead != 0 && n.lead != m.From {
+				n.send(Message{Type: MsgTransferLeader, To: n.lead, Index: m.Index})
+			}
+			return
+		}
+		_ = n.TransferLeadership(m.Index)
+	}
+}
+
+// becomeFollower makes the node a follower in term, following lead (0 when
+// unknown).
+func (n *Node) becomeFollower(term, lead uint64) {
+	wasLeader := n.role == RoleLeader
+	if n.role != RoleFollower && n.term > 0 {
+		n.event(EventSteppedDown, lead, 0, "stepped down to follower in term "+u(term))
+	}
+	if wasLeader {
+		n.abortReads()
+	}
+	if term != n.term {
+		n.term = term
+		n.vote = 0
+	}
+	n.role = RoleFollower
+	n.setLeader(lead)
+	n.reset()
+}
+
+func (n *Node) setLeader(lead uint64) {
+	if lead != n.lead && lead != 0 {
+		n.event(EventLeaderChanged, lead, 0, "following leader "+u(lead)+" in term "+u(n.term))
+	}
+	n.lead = lead
+}
+
+// reset clears per-term timers and bookkeeping.
+func (n *Node) reset() {
+	n.electionElapsed = 0
+	n.heartbeatElapsed = 0
+	n.randomizedTimeout = n.cfg.ElectionTicks + int(n.rng.next()%uint64(n.cfg.ElectionTicks))
+	n.transferee = 0
+	clear(n.votes)
+	n.needBcast = false
+}
