@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/wraft/wraft/kv"
+	"github.com/wraft/wraft/raft"
+)
+
+type requestKind uint8
+
+const (
+	requestWrite requestKind = iota
+	requestRead
+)
+
+// request is a client request waiting for its final reply.
+//
+// A write waits until its command (ClientID, Seq) is applied here. It is
+// proposed again whenever this node learns of a new leader: the old one may
+// have lost it, and the store's sessions make a second copy harmless.
+//
+// A read waits first for a read index, then for the store to apply it.
+type request struct {
+	id       uint64
+	kind     requestKind
+	cmd      kv.Command
+	data     []byte // the encoded command, for writes
+	key      string // for reads
+	deadline uint64
+	// sentTo is the leader the request last went to, 0 while it waits for
+	// one.
+	sentTo uint64
+	// readIndex is set once the leader answered a read.
+	readIndex uint64
+	hasIndex  bool
+	since     uint64 // tick the request arrived
+	pending   bool   // a ReplyPending was sent
+}
+
+func u(v uint64) string { return strconv.FormatUint(v, 10) }
+
+func (e *Engine) reply(rq *request, r Reply) {
+	r.RequestID = rq.id
+	st := e.node.Status()
+	r.Voters = len(st.Voters)
+	r.Alive = st.Alive
+	r.Leader = st.Leader
+	e.replies = append(e.replies, r)
+}
+
+func (e *Engine) refuse(id uint64, code ReplyCode, why string) {
+	e.reply(&request{id: id}, Reply{Code: code, Error: why})
+}
+
+// propose handles a client's write.
+func (e *Engine) propose(p Propose) {
+	if err := kv.Validate(p.Command); err != nil {
+		e.refuse(p.RequestID, ReplyInvalid, err.Error())
+		return
+	}
+	if p.Command.ClientID == 0 {
+		e.refuse(p.RequestID, ReplyInvalid, "engine: a write needs a client session (client id 0)")
+		return
+	}
+	for _, rq := range e.requests {
+		if rq.kind == requestWrite && rq.cmd.ClientID == p.Command.ClientID && rq.cmd.Seq == p.Command.Seq {
+			e.refuse(p.RequestID, ReplyInvalid, "engine: client "+u(p.Command.ClientID)+" sequence "+
+				u(p.Command.Seq)+" is already in flight")
+			return
+		}
+	}
+	if !e.admit(p.RequestID) {
+		return
+	}
+	rq := &request{id: p.RequestID, kind: requestWrite, cmd: p.Command, data: kv.AppendCommand(nil, p.Command),
+		deadline: e.now + uint64(e.cfg.RequestTimeoutTicks), since: e.now}
+	e.requests = append(e.requests, rq)
+	e.submit(rq)
+}
+
+// read handles a client's read.
+func (e *Engine) read(r Read) {
+	if err := kv.Validate(kv.Command{Op: kv.OpGet, Key: r.Key}); err != nil {
+		e.refuse(r.RequestID, ReplyInvalid, err.Error())
+		return
+	}
+	if r.Stale {
+		v, ok := e.store.Get(r.Key)
+		e.reply(&request{id: r.RequestID}, Reply{Code: ReplyOK, Index: e.applied, Found: ok, Value: v, OK: true})
+		return
+	}
+	if !e.admit(r.RequestID) {
+		return
+	}
+	rq := &request{id: r.RequestID, kind: requestRead, key: r.Key,
+		deadline: e.now + uint64(e.cfg.RequestTimeoutTicks), since: e.now}
+	e.requests = append(e.requests, rq)
+	e.submit(rq)
+}
+
+// admit checks the bound on waiting requests.
+func (e *Engine) admit(id uint64) bool {
+	if len(e.requests) >= e.cfg.MaxPending {
+		e.refuse(id, ReplyOverloaded, "engine: overloaded ("+strconv.Itoa(len(e.requests))+" requests waiting)")
+		return false
+	}
+	return true
+}
+
+// submit hands a request to Raft: it proposes a write or asks for a read
+// index. With no leader to take it, the request waits (and the client is
+// told so) unless a majority is unreachable, when it fails at once.
+func (e *Engine) submit(rq *request) {
+	var err error
+	if rq.kind == requestWrite {
+		_, err = e.node.Propose(rq.data)
+	} else {
+		err = e.node.ReadIndex(readContext(rq.id))
+	}
+	if err == nil {
+		rq.sentTo = e.node.Status().Leader
+		return
+	}
+	rq.sentTo = 0
+	if errors.Is(err, raft.ErrNoLeader) && e.noQuorum() {
+		e.fail(rq, ReplyNoQuorum)
+		return
+	}
+	if !rq.pending {
+		rq.pending = true
+		why := "election in progress"
+		if errors.Is(err, raft.ErrTransferring) {
+			why = "leadership transfer in progress"
+		}
+		e.reply(rq, Reply{Code: ReplyPending, Error: why})
+	}
+}
+
+// noQuorum reports whether this node has been up long enough to judge and
+// hears from fewer voters than a majority.
+func (e *Engine) noQuorum() bool {
+	st := e.node.Status()
+	return e.now > uint64(e.cfg.Raft.ElectionTicks) && st.Alive < st.Quorum()
+}
+
+// fail answers rq with a failure and forgets it.
+func (e *Engine) fail(rq *request, code ReplyCode) {
+	why := "engine: request timed out"
+	if code == ReplyNoQuorum {
+		st := e.node.Status()
+		why = "no quorum (only " + strconv.Itoa(st.Alive) + "/" + strconv.Itoa(len(st.Voters)) + " alive)"
+	}
+	e.reply(rq, Reply{Code: code, Error: why})
+	if i := slices.Index(e.requests, rq); i >= 0 {
+		e.requests = slices.Delete(e.requests, i, i+1)
+	}
+}
+
+// tickRequests fails requests past their deadline and resubmits those that
+// wait for a leader or whose leader changed.
+func (e *Engine) tickRequests() {
+	leader := e.node.Status().Leader
+	for _, rq := range slices.Clone(e.requests) {
+		switch {
+		case e.now >= rq.deadline:
+			code := ReplyTimeout
+			if e.noQuorum() {
+				code = ReplyNoQuorum
+			}
+			e.fail(rq, code)
+		case rq.hasIndex:
+			// A read with its index waits only for the store to catch up.
+		case rq.sentTo == 0 && leader == 0 && e.noQuorum() && e.now-rq.since >= uint64(e.cfg.Raft.ElectionTicks):
+			e.fail(rq, ReplyNoQuorum)
+		case leader != 0 && rq.sentTo != leader:
+			e.submit(rq)
+		}
+	}
+}
+
+// readContext identifies a read in ReadIndex.
+func readContext(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
+
+// readState records the read index the leader gave a read.
+func (e *Engine) readState(rs raft.ReadState) {
+	if len(rs.Context) != 8 {
+		return
+	}
+	id := binary.BigEndian.Uint64(rs.Context)
+	for _, rq := range e.requests {
+		if rq.kind != requestRead || rq.id != id || rq.hasIndex {
+			continue
+		}
+		if rs.Rejected {
+			// Leadership changed under the read: ask the next leader.
+			rq.sentTo = 0
+			return
+		}
+		rq.readIndex, rq.hasIndex = rs.Index, true
+		return
+	}
+}
+
+// serveReads answers the reads whose index the store has reached.
+func (e *Engine) serveReads() {
+	for i := 0; i < len(e.requests); {
+		rq := e.requests[i]
+		if rq.kind != requestRead || !rq.hasIndex || e.applied < rq.readIndex {
+			i++
+			continue
+		}
+		v, ok := e.store.Get(rq.key)
+		e.reply(rq, Reply{Code: ReplyOK, Index: rq.readIndex, Found: ok, Value: v, OK: true})
+		e.requests = slices.Delete(e.requests, i, i+1)
+	}
+}
