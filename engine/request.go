@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/binary"
 	"errors"
 	"slices"
 	"strconv"
@@ -183,14 +182,19 @@ func (e *Engine) tickRequests() {
 }
 
 // readContext identifies a read in ReadIndex.
-func readContext(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
+func readContext(id uint64) []byte {
+	return []byte{byte(id >> 56), byte(id >> 48), byte(id >> 40), byte(id >> 32), byte(id >> 24), byte(id >> 16), byte(id >> 8), byte(id)}
+}
 
 // readState records the read index the leader gave a read.
 func (e *Engine) readState(rs raft.ReadState) {
 	if len(rs.Context) != 8 {
 		return
 	}
-	id := binary.BigEndian.Uint64(rs.Context)
+	var id uint64
+	for _, c := range rs.Context {
+		id = id<<8 | uint64(c)
+	}
 	for _, rq := range e.requests {
 		if rq.kind != requestRead || rq.id != id || rq.hasIndex {
 			continue

@@ -177,3 +177,161 @@ func (c *cluster) appliedData(id uint64) []string {
 	}
 	return out
 }
+
+// Unit-level helpers: one node driven by hand-built messages.
+
+// voterIDs returns the ids 1..size.
+func voterIDs(size int) []uint64 {
+	ids := make([]uint64, size)
+	for i := range ids {
+		ids[i] = uint64(i + 1)
+	}
+	return ids
+}
+
+// newTestNode returns node id of a cluster of voters 1..size, restored from
+// hs and ents, with ElectionTicks 10 and HeartbeatTicks 1 unless tweak says
+// otherwise.
+func newTestNode(t *testing.T, id uint64, size int, tweak func(*Config), hs HardState, ents []Entry) *Node {
+	t.Helper()
+	cfg := Config{ID: id, Voters: voterIDs(size), ElectionTicks: 10, HeartbeatTicks: 1, Seed: 42}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	n, err := New(cfg, hs, ents)
+	if err != nil {
+		t.Fatalf("New(%d): %v", id, err)
+	}
+	return n
+}
+
+// noPreVote and noCheckQuorum are Config tweaks; all combines tweaks.
+func noPreVote(c *Config)     { c.DisablePreVote = true }
+func noCheckQuorum(c *Config) { c.DisableCheckQuorum = true }
+func all(tweaks ...func(*Config)) func(*Config) {
+	return func(c *Config) {
+		for _, f := range tweaks {
+			f(c)
+		}
+	}
+}
+
+// logOf returns a log holding one normal entry per term given, at indexes
+// 1, 2, ...
+func logOf(terms ...uint64) []Entry {
+	ents := make([]Entry, len(terms))
+	for i, t := range terms {
+		ents[i] = Entry{Term: t, Index: uint64(i) + 1, Data: []byte{byte(i)}}
+	}
+	return ents
+}
+
+// termsOf returns the term of every entry of n's log, in index order.
+func termsOf(n *Node) []uint64 {
+	var out []uint64
+	for _, e := range n.log.ents[1:] {
+		out = append(out, e.Term)
+	}
+	return out
+}
+
+// repeatTerm returns k copies of term.
+func repeatTerm(term uint64, k int) []uint64 {
+	out := make([]uint64, k)
+	for i := range out {
+		out[i] = term
+	}
+	return out
+}
+
+// flush takes n's Ready and, as a host would, acknowledges its entries to
+// storage.
+func flush(n *Node) Ready {
+	rd := n.Ready()
+	if k := len(rd.Entries); k > 0 {
+		n.StorageAck(rd.Entries[k-1].Index, rd.Entries[k-1].Term)
+	}
+	return rd
+}
+
+// sent flushes n and returns the messages it sends, only those of the
+// given types if any are given.
+func sent(n *Node, types ...MessageType) []Message {
+	var out []Message
+	for _, m := range flush(n).Messages {
+		if len(types) == 0 || slices.Contains(types, m.Type) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// to returns the messages of ms addressed to id.
+func to(id uint64, ms []Message) []Message {
+	var out []Message
+	for _, m := range ms {
+		if m.To == id {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// mustStep steps m into n and fails the test on error.
+func mustStep(t *testing.T, n *Node, m Message) {
+	t.Helper()
+	if err := n.Step(m); err != nil {
+		t.Fatalf("Step(%+v): %v", m, err)
+	}
+}
+
+// makeLeader has n campaign and grants it every (pre-)vote it asks for, in
+// voter order, until it leads; then it flushes n and returns the messages
+// sent as leader (the new term's first MsgApp).
+func makeLeader(t *testing.T, n *Node) []Message {
+	t.Helper()
+	n.Campaign()
+	flush(n)
+	for _, v := range n.voters {
+		if v == n.id || n.role != RolePreCandidate {
+			continue
+		}
+		mustStep(t, n, Message{Type: MsgPreVoteResp, From: v, To: n.id, Term: n.term + 1})
+	}
+	flush(n)
+	for _, v := range n.voters {
+		if v == n.id || n.role != RoleCandidate {
+			continue
+		}
+		mustStep(t, n, Message{Type: MsgVoteResp, From: v, To: n.id, Term: n.term})
+	}
+	if n.role != RoleLeader {
+		t.Fatalf("node %d: role %v after winning every vote, want leader", n.id, n.role)
+	}
+	return flush(n).Messages
+}
+
+// ackAll answers every MsgApp in ms with the success a follower holding
+// the leader's log would send.
+func ackAll(t *testing.T, n *Node, ms []Message) {
+	t.Helper()
+	for _, m := range ms {
+		if m.Type != MsgApp {
+			continue
+		}
+		last := m.Index + uint64(len(m.Entries))
+		mustStep(t, n, Message{Type: MsgAppResp, From: m.To, To: m.From, Term: m.Term, Index: last})
+	}
+}
+
+// progressOf returns the leader's view of voter id.
+func progressOf(t *testing.T, n *Node, id uint64) PeerStatus {
+	t.Helper()
+	for _, p := range n.Status().Progress {
+		if p.ID == id {
+			return p
+		}
+	}
+	t.Fatalf("node %d has no progress for %d (role %v)", n.id, id, n.role)
+	return PeerStatus{}
+}

@@ -1,10 +1,6 @@
 package raft
 
-import (
-	"encoding/binary"
-
-	"github.com/wraft/wraft/raft/quorum"
-)
+import "github.com/wraft/wraft/raft/quorum"
 
 // readRequest is a ReadIndex request waiting on the leader: from this node
 // (from == the leader's id) or forwarded by a follower.
@@ -79,7 +75,7 @@ func (n *Node) readContext() []byte {
 	if len(n.reads) == 0 || n.readRound == 0 {
 		return nil
 	}
-	return binary.BigEndian.AppendUint64(nil, n.readRound)
+	return appendU64(nil, n.readRound)
 }
 
 // readAcked records a heartbeat answer from voter slot i echoing ctx.
@@ -87,7 +83,7 @@ func (n *Node) readAcked(i int, ctx []byte) {
 	if len(ctx) != 8 {
 		return
 	}
-	r := binary.BigEndian.Uint64(ctx)
+	r := u64(ctx)
 	if r > n.readRound || r <= n.readAcks[i] {
 		return
 	}
@@ -122,4 +118,18 @@ func (n *Node) abortReads() {
 		}
 	}
 	n.reads = n.reads[:0]
+}
+
+// appendU64 and u64 encode a read round as 8 big-endian bytes. (Not
+// encoding/binary: it would pull reflect into raft.wasm.)
+func appendU64(b []byte, v uint64) []byte {
+	return append(b, byte(v>>56), byte(v>>48), byte(v>>40), byte(v>>32), byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+}
+
+func u64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b[:8] {
+		v = v<<8 | uint64(c)
+	}
+	return v
 }

@@ -1,0 +1,313 @@
+package abi_test
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/wraft/wraft/abi"
+	"github.com/wraft/wraft/engine"
+	"github.com/wraft/wraft/kv"
+	"github.com/wraft/wraft/raft"
+	"github.com/wraft/wraft/wire"
+	"github.com/wraft/wraft/wire/wiretest"
+	"pgregory.net/rapid"
+)
+
+func commandGen() *rapid.Generator[kv.Command] {
+	return rapid.Custom(func(t *rapid.T) kv.Command {
+		return kv.Command{
+			ClientID:      rapid.Uint64().Draw(t, "clientID"),
+			Seq:           rapid.Uint64().Draw(t, "seq"),
+			Op:            rapid.SampledFrom([]kv.Op{kv.OpSet, kv.OpGet, kv.OpDel, kv.OpCAS}).Draw(t, "op"),
+			Key:           wiretest.String(32).Draw(t, "key"),
+			Value:         wiretest.Bytes(64).Draw(t, "value"),
+			Expect:        wiretest.Bytes(64).Draw(t, "expect"),
+			ExpectMissing: rapid.Bool().Draw(t, "expectMissing"),
+		}
+	})
+}
+
+func inputGen() *rapid.Generator[engine.Input] {
+	return rapid.Custom(func(t *rapid.T) engine.Input {
+		switch rapid.IntRange(0, 5).Draw(t, "kind") {
+		case 0:
+			return engine.Tick{}
+		case 1:
+			return engine.Receive{Message: wiretest.Message().Draw(t, "message")}
+		case 2:
+			return engine.Propose{RequestID: rapid.Uint64().Draw(t, "id"), Command: commandGen().Draw(t, "command")}
+		case 3:
+			return engine.Read{RequestID: rapid.Uint64().Draw(t, "id"), Key: wiretest.String(32).Draw(t, "key"),
+				Stale: rapid.Bool().Draw(t, "stale")}
+		case 4:
+			return engine.StorageAck{Index: rapid.Uint64().Draw(t, "index"), Term: rapid.Uint64().Draw(t, "term")}
+		default:
+			return engine.Transfer{To: rapid.Uint64().Draw(t, "to")}
+		}
+	})
+}
+
+func effectGen() *rapid.Generator[engine.Effect] {
+	return rapid.Custom(func(t *rapid.T) engine.Effect {
+		switch rapid.IntRange(0, 4).Draw(t, "kind") {
+		case 0:
+			return engine.Persist{HardState: wiretest.HardState().Draw(t, "hs"), Entries: wiretest.Entries(4).Draw(t, "entries")}
+		case 1:
+			return engine.Send{Message: wiretest.Message().Draw(t, "message")}
+		case 2:
+			return engine.Reply{
+				RequestID: rapid.Uint64().Draw(t, "id"),
+				Code:      engine.ReplyCode(rapid.IntRange(0, int(engine.ReplyOverloaded)).Draw(t, "code")),
+				Index:     rapid.Uint64().Draw(t, "index"),
+				Term:      rapid.Uint64().Draw(t, "term"),
+				Acks:      rapid.Int().Draw(t, "acks"),
+				Voters:    rapid.Int().Draw(t, "voters"),
+				Alive:     rapid.Int().Draw(t, "alive"),
+				Leader:    rapid.Uint64().Draw(t, "leader"),
+				Found:     rapid.Bool().Draw(t, "found"),
+				Value:     wiretest.Bytes(64).Draw(t, "value"),
+				OK:        rapid.Bool().Draw(t, "ok"),
+				Error:     wiretest.String(32).Draw(t, "error"),
+			}
+		case 3:
+			return engine.Emit{Event: wiretest.Event().Draw(t, "event")}
+		default:
+			return engine.StatusReport{Status: engine.Status{
+				Status:  wiretest.Status().Draw(t, "status"),
+				Applied: rapid.Uint64().Draw(t, "applied"),
+				Keys:    rapid.Int().Draw(t, "keys"),
+				Pending: rapid.Int().Draw(t, "pending"),
+			}}
+		}
+	})
+}
+
+func sliceOrNil[V any](s []V) []V {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func TestInputsRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		in := sliceOrNil(rapid.SliceOfN(inputGen(), 0, 8).Draw(t, "inputs"))
+		b := abi.AppendInputs(nil, in)
+		have, err := abi.DecodeInputs(b)
+		if err != nil {
+			t.Fatalf("DecodeInputs(% x): %v", b, err)
+		}
+		if !reflect.DeepEqual(have, in) {
+			t.Fatalf("have %+v, want %+v", have, in)
+		}
+	})
+}
+
+func TestEffectsRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		effs := sliceOrNil(rapid.SliceOfN(effectGen(), 0, 8).Draw(t, "effects"))
+		b := abi.AppendEffects(nil, effs)
+		have, err := abi.DecodeEffects(b)
+		if err != nil {
+			t.Fatalf("DecodeEffects(% x): %v", b, err)
+		}
+		if !reflect.DeepEqual(have, effs) {
+			t.Fatalf("have %+v, want %+v", have, effs)
+		}
+	})
+}
+
+func TestInitRoundTrip(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		cfg := engine.Config{
+			Raft: raft.Config{
+				ID:                 rapid.Uint64().Draw(t, "id"),
+				Voters:             sliceOrNil(rapid.SliceOfN(rapid.Uint64(), 0, 7).Draw(t, "voters")),
+				ElectionTicks:      rapid.Int().Draw(t, "electionTicks"),
+				HeartbeatTicks:     rapid.Int().Draw(t, "heartbeatTicks"),
+				Seed:               rapid.Uint64().Draw(t, "seed"),
+				DisablePreVote:     rapid.Bool().Draw(t, "disablePreVote"),
+				DisableCheckQuorum: rapid.Bool().Draw(t, "disableCheckQuorum"),
+				MaxInflightMsgs:    rapid.Int().Draw(t, "maxInflightMsgs"),
+				MaxInflightBytes:   rapid.Uint64().Draw(t, "maxInflightBytes"),
+				MaxMsgBytes:        rapid.Uint64().Draw(t, "maxMsgBytes"),
+			},
+			RequestTimeoutTicks: rapid.Int().Draw(t, "requestTimeoutTicks"),
+			MaxPending:          rapid.Int().Draw(t, "maxPending"),
+		}
+		rs := engine.Restored{HardState: wiretest.HardState().Draw(t, "hs"), Entries: wiretest.Entries(10).Draw(t, "entries")}
+		b := abi.AppendInit(nil, cfg, rs)
+		haveCfg, haveRs, err := abi.DecodeInit(b)
+		if err != nil {
+			t.Fatalf("DecodeInit(% x): %v", b, err)
+		}
+		if !reflect.DeepEqual(haveCfg, cfg) || !reflect.DeepEqual(haveRs, rs) {
+			t.Fatalf("have %+v, %+v, want %+v, %+v", haveCfg, haveRs, cfg, rs)
+		}
+	})
+}
+
+func TestAppendPanicsOnUnknownType(t *testing.T) {
+	tests := []struct {
+		name string
+		f    func()
+	}{
+		{"nil input", func() { abi.AppendInputs(nil, []engine.Input{nil}) }},
+		{"pointer input", func() { abi.AppendInputs(nil, []engine.Input{&engine.Tick{}}) }},
+		{"nil effect", func() { abi.AppendEffects(nil, []engine.Effect{nil}) }},
+	}
+	for _, tt := range tests {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: have no panic, want one", tt.name)
+				}
+			}()
+			tt.f()
+		}()
+	}
+}
+
+func TestDecodeInputsErrors(t *testing.T) {
+	msg := wire.AppendMessage(nil, raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 1})
+	badMsg := bytes.Clone(msg)
+	badMsg[1] = 99
+	cmd := kv.AppendCommand(nil, kv.Command{Op: kv.OpSet, Key: "k"})
+	frame := func(p []byte) []byte { return wire.AppendBytes(nil, p) }
+	batch := func(n int, items ...[]byte) []byte {
+		b := wire.AppendUvarint([]byte{abi.Version}, uint64(n))
+		for _, it := range items {
+			b = append(b, it...)
+		}
+		return b
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+		msg  string
+	}{
+		{"empty", nil, wire.ErrTruncated, "abi: inputs truncated at byte 0"},
+		{"version", []byte{2, 0}, wire.ErrVersion, "abi: inputs has version 2 (want 1) at byte 0"},
+		{"no count", []byte{1}, wire.ErrTruncated, "abi: inputs truncated at byte 1"},
+		{"count past end", batch(3, []byte{1, 1}), wire.ErrTruncated, "abi: inputs batch truncated at byte 1"},
+		{"count over limit", batch(abi.MaxBatchItems + 1), wire.ErrTooLarge, "abi: inputs batch too large (1048577 > 1048576) at byte 1"},
+		{"tag 0", batch(1, []byte{0}), wire.ErrInvalid, "abi: inputs has unknown input tag 0 at byte 2"},
+		{"tag 7", batch(2, []byte{1, 7}), wire.ErrInvalid, "abi: inputs has unknown input tag 7 at byte 3"},
+		{"trailing", batch(1, []byte{1, 1}), wire.ErrInvalid, "abi: inputs has 1 trailing byte at byte 3"},
+		{"bad message", batch(1, []byte{2}, frame(badMsg)), wire.ErrInvalid, "abi: inputs has unknown message type 99 at byte 5"},
+		{"message short of frame", batch(1, []byte{2}, frame(append(bytes.Clone(msg), 0))), wire.ErrInvalid,
+			"abi: inputs has 1 trailing byte in frame at byte 16"},
+		{"message past frame", batch(1, []byte{2}, frame(msg[:len(msg)-1]), []byte{0}), wire.ErrTruncated,
+			"abi: inputs truncated at byte 15"},
+		{"command unknown op", batch(1, []byte{3, 9}, frame(append([]byte{1, 0}, cmd[2:]...))), wire.ErrInvalid,
+			"abi: inputs has unknown op 0 at byte 6"},
+		{"command version", batch(1, []byte{3, 9}, frame(append([]byte{7}, cmd[1:]...))), wire.ErrVersion,
+			"abi: inputs has version 7 (want 1) at byte 5"},
+		{"read key too long", batch(1, []byte{4, 1}, frame([]byte(strings.Repeat("k", kv.MaxKeyBytes+1))), []byte{0}),
+			wire.ErrTooLarge, "abi: inputs key too large (257 > 256) at byte 4"},
+		{"read stale 2", batch(1, []byte{4, 1, 1, 'k', 2}), wire.ErrInvalid, "abi: inputs has invalid bool 2 at byte 6"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := abi.DecodeInputs(tt.in)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("have %v, want errors.Is(err, %v)", err, tt.want)
+			}
+			if err.Error() != tt.msg {
+				t.Errorf("message: have %q, want %q", err.Error(), tt.msg)
+			}
+			if in != nil {
+				t.Errorf("inputs on error: have %+v, want nil", in)
+			}
+		})
+	}
+}
+
+func TestDecodeEffectsErrors(t *testing.T) {
+	batch := func(n int, items ...byte) []byte {
+		return append(wire.AppendUvarint([]byte{abi.Version}, uint64(n)), items...)
+	}
+	reply := func(code byte) []byte {
+		// requestID code index term acks voters alive leader found value ok error
+		return batch(1, 3, 1, code, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+	}
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+		msg  string
+	}{
+		{"version", []byte{0, 0}, wire.ErrVersion, "abi: effects has version 0 (want 1) at byte 0"},
+		{"tag 6", batch(1, 6), wire.ErrInvalid, "abi: effects has unknown effect tag 6 at byte 2"},
+		{"persist truncated", batch(1, 1, 1, 1), wire.ErrTruncated, "abi: effects truncated at byte 5"},
+		{"persist entry type", batch(1, 1, 0, 0, 0, 1, 1, 1, 2, 0), wire.ErrInvalid, "abi: effects has unknown entry type 2 at byte 9"},
+		{"reply code 6", reply(6), nil, ""},
+		{"reply code 7", reply(7), wire.ErrInvalid, "abi: effects has unknown reply code 7 at byte 4"},
+		{"status role 4", batch(1, 5, 1, 4), wire.ErrInvalid, "abi: effects has unknown role 4 at byte 4"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			effs, err := abi.DecodeEffects(tt.in)
+			if tt.want == nil {
+				if err != nil || len(effs) != 1 {
+					t.Fatalf("have %v, %v, want one effect, nil", effs, err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("have %v, want errors.Is(err, %v)", err, tt.want)
+			}
+			if err.Error() != tt.msg {
+				t.Errorf("message: have %q, want %q", err.Error(), tt.msg)
+			}
+			if effs != nil {
+				t.Errorf("effects on error: have %+v, want nil", effs)
+			}
+		})
+	}
+}
+
+func TestDecodeInitErrors(t *testing.T) {
+	valid := abi.AppendInit(nil, engine.Config{Raft: raft.Config{ID: 1, Voters: []uint64{1, 2, 3}}}, engine.Restored{})
+	tests := []struct {
+		name string
+		in   []byte
+		want error
+		msg  string
+	}{
+		{"empty", nil, wire.ErrTruncated, "abi: init truncated at byte 0"},
+		{"version", append([]byte{9}, valid[1:]...), wire.ErrVersion, "abi: init has version 9 (want 1) at byte 0"},
+		{"truncated", valid[:len(valid)-1], wire.ErrTruncated, "abi: init truncated at byte 19"},
+		{"trailing", append(bytes.Clone(valid), 0), wire.ErrInvalid, "abi: init has 1 trailing byte at byte 20"},
+		{"voters", append([]byte{1, 1}, wire.AppendUvarint(nil, wire.MaxVoters+1)...), wire.ErrTooLarge,
+			"abi: init voters too large (4097 > 4096) at byte 2"},
+	}
+	for _, tt := range tests {
+		_, _, err := abi.DecodeInit(tt.in)
+		if !errors.Is(err, tt.want) || err.Error() != tt.msg {
+			t.Errorf("%s: have %v, want %q", tt.name, err, tt.msg)
+		}
+	}
+}
+
+func TestDecodeDoesNotAlias(t *testing.T) {
+	in := []engine.Input{
+		engine.Receive{Message: raft.Message{Type: raft.MsgApp, Context: []byte("c"), Entries: []raft.Entry{{Data: []byte("d")}}}},
+		engine.Propose{Command: kv.Command{Op: kv.OpCAS, Key: "k", Value: []byte("v"), Expect: []byte("e")}},
+	}
+	b := abi.AppendInputs(nil, in)
+	have, err := abi.DecodeInputs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range b {
+		b[i] = 0
+	}
+	if !reflect.DeepEqual(have, in) {
+		t.Errorf("after overwriting the input: have %+v, want %+v", have, in)
+	}
+}
