@@ -23,6 +23,10 @@ const (
 	EventMessageRejected  EventKind = 14 // a malformed or foreign message was dropped
 	EventProposalDropped  EventKind = 15 // a proposal could not be accepted
 	EventPreVoteCancelled EventKind = 16 // pre-vote did not reach a majority
+	// EventCoreError reports that the core itself failed: a panic inside
+	// raft.wasm, or inputs it could not decode. The host must discard the
+	// core and recreate it from storage.
+	EventCoreError EventKind = 17
 )
 
 // Event is a structured, human-readable fact about a node, such as "elected
