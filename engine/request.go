@@ -37,6 +37,7 @@ type request struct {
 	readIndex uint64
 	hasIndex  bool
 	since     uint64 // tick the request arrived
+	retryAt   uint64 // tick at which a forwarded request is sent again
 	pending   bool   // a ReplyPending was sent
 }
 
@@ -44,10 +45,9 @@ func u(v uint64) string { return strconv.FormatUint(v, 10) }
 
 func (e *Engine) reply(rq *request, r Reply) {
 	r.RequestID = rq.id
-	st := e.node.Status()
-	r.Voters = len(st.Voters)
-	r.Alive = st.Alive
-	r.Leader = st.Leader
+	r.Voters = e.node.Voters()
+	r.Alive = e.node.Alive()
+	r.Leader = e.node.Leader()
 	e.replies = append(e.replies, r)
 }
 
@@ -121,7 +121,8 @@ func (e *Engine) submit(rq *request) {
 		err = e.node.ReadIndex(readContext(rq.id))
 	}
 	if err == nil {
-		rq.sentTo = e.node.Status().Leader
+		rq.sentTo = e.node.Leader()
+		rq.retryAt = e.now + uint64(e.cfg.Raft.ElectionTicks)
 		return
 	}
 	rq.sentTo = 0
@@ -142,16 +143,14 @@ func (e *Engine) submit(rq *request) {
 // noQuorum reports whether this node has been up long enough to judge and
 // hears from fewer voters than a majority.
 func (e *Engine) noQuorum() bool {
-	st := e.node.Status()
-	return e.now > uint64(e.cfg.Raft.ElectionTicks) && st.Alive < st.Quorum()
+	return e.now > uint64(e.cfg.Raft.ElectionTicks) && e.node.Alive() < e.node.Voters()/2+1
 }
 
 // fail answers rq with a failure and forgets it.
 func (e *Engine) fail(rq *request, code ReplyCode) {
 	why := "engine: request timed out"
 	if code == ReplyNoQuorum {
-		st := e.node.Status()
-		why = "no quorum (only " + strconv.Itoa(st.Alive) + "/" + strconv.Itoa(len(st.Voters)) + " alive)"
+		why = "no quorum (only " + strconv.Itoa(e.node.Alive()) + "/" + strconv.Itoa(e.node.Voters()) + " alive)"
 	}
 	e.reply(rq, Reply{Code: code, Error: why})
 	if i := slices.Index(e.requests, rq); i >= 0 {
@@ -162,7 +161,7 @@ func (e *Engine) fail(rq *request, code ReplyCode) {
 // tickRequests fails requests past their deadline and resubmits those that
 // wait for a leader or whose leader changed.
 func (e *Engine) tickRequests() {
-	leader := e.node.Status().Leader
+	leader := e.node.Leader()
 	for _, rq := range slices.Clone(e.requests) {
 		switch {
 		case e.now >= rq.deadline:
@@ -176,6 +175,10 @@ func (e *Engine) tickRequests() {
 		case rq.sentTo == 0 && leader == 0 && e.noQuorum() && e.now-rq.since >= uint64(e.cfg.Raft.ElectionTicks):
 			e.fail(rq, ReplyNoQuorum)
 		case leader != 0 && rq.sentTo != leader:
+			e.submit(rq)
+		case leader != 0 && leader != e.node.ID() && e.now >= rq.retryAt:
+			// The request went to another node and nothing came back: the
+			// network may have lost it. Sessions make a second copy safe.
 			e.submit(rq)
 		}
 	}

@@ -239,6 +239,16 @@ func (n *Node) alive() int {
 	return c
 }
 
+// Leader returns the leader this node knows of, or 0.
+func (n *Node) Leader() uint64 { return n.lead }
+
+// Alive returns how many voters (this node included) this node heard from
+// within the last election timeout.
+func (n *Node) Alive() int { return n.alive() }
+
+// Voters returns the number of voters.
+func (n *Node) Voters() int { return len(n.voters) }
+
 // Acks returns how many voters are known to hold the entry at index i: on
 // the leader, those whose match index reached it; elsewhere 0 (unknown).
 func (n *Node) Acks(i uint64) int {
