@@ -12,8 +12,13 @@ func (n *Node) tickLeader() {
 		if !n.cfg.DisableCheckQuorum {
 			active := 0
 			for i, id := range n.voters {
-				if id == n.id || n.prs[i].active {
+				switch {
+				case id == n.id || n.prs[i].active:
 					active++
+				case n.prs[i].state == ProgressReplicate:
+					// Silent for an election timeout: what was in flight is
+					// probably lost. Probe again once it answers.
+					n.prs[i].becomeProbe()
 				}
 				n.prs[i].active = false
 			}
@@ -153,7 +158,10 @@ func (n *Node) stepLeader(m Message) {
 	case MsgHeartbeatResp:
 		pr.probeSent = false
 		if pr.match < n.log.lastIndex() {
-			n.sendAppend(i, false)
+			// The follower lags. Entries may have been lost on the way:
+			// send even an empty MsgApp, whose answer (an ack, or a
+			// rejection that turns the follower to probing) resynchronises.
+			n.sendAppend(i, true)
 		}
 		n.readAcked(i, m.Context)
 	case MsgTimeoutNow, MsgVoteResp, MsgPreVoteResp, MsgReadIndexResp:
