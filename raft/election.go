@@ -176,6 +176,8 @@ func (n *Node) stepCandidate(m Message) {
 		if n.role == RoleCandidate {
 			n.poll(m.From, !m.Reject)
 		}
+	case MsgReadIndexResp:
+		n.readIndexResp(m)
 	case MsgTimeoutNow:
 		// Only a follower acts on a transfer; a candidate is already trying.
 	}

@@ -322,3 +322,30 @@ func TestRogueNodeRejoins(t *testing.T) {
 		})
 	}
 }
+
+// PreVote and CheckQuorum together: a leader cut off from the majority
+// steps down and, still cut off, does not raise its term; the majority
+// elects a new leader one term up; when the old leader rejoins it follows
+// that leader without another election.
+func TestPreVotePartitionedLeaderRejoinsQuietly(t *testing.T) {
+	c := newCluster(t, 3, nil)
+	old := c.elect()
+	term := c.nodes[old].term
+	c.isolate(old)
+	c.tick(60)
+	if n := c.nodes[old]; n.role == RoleLeader || n.term != term {
+		t.Fatalf("isolated old leader: have %v term %d, want not leading, term %d", n.role, n.term, term)
+	}
+	nl := c.leader()
+	if nl == 0 || nl == old || c.nodes[nl].term != term+1 {
+		t.Fatalf("majority: have leader %d, want a new leader in term %d", nl, term+1)
+	}
+	c.heal()
+	c.tick(30)
+	if c.leader() != nl || c.nodes[nl].term != term+1 {
+		t.Fatalf("after the old leader rejoined: leader %d term %d, want %d term %d", c.leader(), c.nodes[c.leader()].term, nl, term+1)
+	}
+	if n := c.nodes[old]; n.role != RoleFollower || n.lead != nl || n.term != term+1 {
+		t.Errorf("old leader: have %v term %d following %d, want a follower of %d in term %d", n.role, n.term, n.lead, nl, term+1)
+	}
+}

@@ -461,6 +461,31 @@ func (n *Node) check(m Message) error {
 		if m.LogTerm > m.Term {
 			return malformed("previous entry's term above the message term")
 		}
+		// A current leader's log holds every committed entry (Leader
+		// Completeness), so a MsgApp of our term or later that contradicts
+		// one is not from a correct leader. (One from an older term may:
+		// it is dropped as stale below.)
+		if m.Term < n.term {
+			break
+		}
+		if m.Index <= n.log.committed && m.Index >= n.log.offset() && !n.log.matchTerm(m.Index, m.LogTerm) {
+			return malformed("previous entry contradicts committed index " + u(m.Index))
+		}
+		for _, e := range m.Entries {
+			if e.Index > n.log.committed {
+				break
+			}
+			if e.Index >= n.log.firstIndex() && !n.log.matchTerm(e.Index, e.Term) {
+				return malformed("entry contradicts committed index " + u(e.Index))
+			}
+		}
+	case MsgVote, MsgPreVote:
+		if m.LogTerm > m.Term {
+			return malformed("last log term above the candidate's term")
+		}
+		if len(m.Entries) > 0 {
+			return malformed(m.Type.String() + " carries entries")
+		}
 	default:
 		if len(m.Entries) > 0 {
 			return malformed(m.Type.String() + " carries entries")
@@ -530,12 +555,14 @@ func (n *Node) becomeFollower(term, lead uint64) {
 	if n.role != RoleFollower && n.term > 0 {
 		n.event(EventSteppedDown, lead, 0, "stepped down to follower in term "+u(term))
 	}
-	if wasLeader {
-		n.abortReads()
-	}
 	if term != n.term {
 		n.term = term
 		n.vote = 0
+	}
+	if wasLeader {
+		// After the term update, so the refusals carry the new term and
+		// reach followers that already moved on.
+		n.abortReads()
 	}
 	n.role = RoleFollower
 	n.setLeader(lead)

@@ -97,3 +97,12 @@ func (p *progress) rejected(rejected, hint uint64) bool {
 	p.probeSent = false
 	return true
 }
+
+// freeFirst forgets the oldest in-flight MsgApp.
+func (p *progress) freeFirst() {
+	if len(p.inflight) == 0 {
+		return
+	}
+	p.inflightBytes -= p.inflight[0].bytes
+	p.inflight = append(p.inflight[:0], p.inflight[1:]...)
+}

@@ -104,7 +104,7 @@ func TestReadIndexNeedsHeartbeatQuorum(t *testing.T) {
 		{2, ctx, false},            // again: still two
 		{3, []byte("garbage"), false},
 		{3, append(slices.Clone(ctx[:7]), ctx[7]+1), false}, // a round not started yet
-		{4, ctx, true},                                      // leader + 2 + 4: three of five
+		{4, ctx, true}, // leader + 2 + 4: three of five
 	}
 	for i, s := range steps {
 		mustStep(t, n, Message{Type: MsgHeartbeatResp, From: s.from, To: 1, Term: 1, Context: s.ctx})
@@ -292,5 +292,62 @@ func TestReadIndexStaleLeaderDoesNotServe(t *testing.T) {
 	rs := c.reads[old]
 	if len(rs) != 1 || !rs[0].Rejected {
 		t.Fatalf("old leader's reads after rejoining: %+v, want one rejection", rs)
+	}
+}
+
+// A follower's read forwarded to a leader that is then deposed gets an
+// answer: the deposed leader rejects it (the API promises an answer in a
+// later Ready; "Rejected means leadership was lost first; retry").
+func TestReadIndexForwardedReadAnsweredWhenLeaderDeposed(t *testing.T) {
+	// was skipped: BUG (fixed)
+	c := newCluster(t, 3, nil)
+	l := c.elect()
+	c.propose(l, "a")
+	f := l%3 + 1
+	other := 6 - l - f
+	// Heartbeat answers to the old leader are lost: its read round cannot
+	// complete before it is deposed.
+	c.drop = func(m Message) bool { return m.Type == MsgHeartbeatResp && m.To == l }
+	if err := c.nodes[f].ReadIndex([]byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	c.settle()
+	if len(c.nodes[l].reads) != 1 {
+		t.Fatalf("test setup: the leader holds %d reads, want the forwarded one", len(c.nodes[l].reads))
+	}
+	if err := c.nodes[l].TransferLeadership(other); err != nil {
+		t.Fatal(err)
+	}
+	c.settle()
+	c.drop = nil
+	c.tick(5)
+	if c.leader() != other {
+		t.Fatalf("test setup: leader %d, want %d", c.leader(), other)
+	}
+	rs := c.reads[f]
+	if len(rs) != 1 || string(rs[0].Context) != "r" {
+		t.Fatalf("follower %d's read: have %+v, want one answer (served or rejected)", f, rs)
+	}
+}
+
+// The answer to a forwarded read is valid whatever the asking node has
+// become meanwhile, as long as its term is unchanged: a follower that timed
+// out and turned pre-candidate must still get its ReadState.
+func TestReadIndexAnswerReachesPreCandidate(t *testing.T) {
+	// was skipped: BUG (fixed)
+	for _, reject := range []bool{false, true} {
+		f := newTestNode(t, 2, 3, nil, HardState{Term: 1}, nil)
+		mustStep(t, f, Message{Type: MsgHeartbeat, From: 1, To: 2, Term: 1})
+		flush(f)
+		f.ReadIndex([]byte("r"))
+		flush(f)
+		f.Campaign() // pre-candidate, still in term 1
+		flush(f)
+		mustStep(t, f, Message{Type: MsgReadIndexResp, From: 1, To: 2, Term: 1, Index: 3, Reject: reject, Context: []byte("r")})
+		rd := flush(f)
+		want := ReadState{Index: 3, Context: []byte("r"), Rejected: reject}
+		if len(rd.ReadStates) != 1 || !eqReadState(rd.ReadStates[0], want) {
+			t.Errorf("reject %v: have %+v, want %+v", reject, rd.ReadStates, want)
+		}
 	}
 }

@@ -157,6 +157,13 @@ func (n *Node) stepLeader(m Message) {
 		}
 	case MsgHeartbeatResp:
 		pr.probeSent = false
+		if pr.state == ProgressReplicate && len(pr.inflight) > 0 &&
+			pr.paused(n.cfg.MaxInflightMsgs, n.cfg.MaxInflightBytes) {
+			// A full window while the follower answers heartbeats: some
+			// appends may be lost. Free one slot so a MsgApp can go out; if
+			// the follower lacks entries it rejects it and is probed again.
+			pr.freeFirst()
+		}
 		if pr.match < n.log.lastIndex() {
 			// The follower lags. Entries may have been lost on the way:
 			// send even an empty MsgApp, whose answer (an ack, or a
@@ -189,8 +196,13 @@ func (n *Node) stepFollower(m Message) {
 		n.event(EventTransferStarted, m.From, 0, "campaigning at once: leadership handed over by node "+u(m.From))
 		n.hup(true)
 	case MsgReadIndexResp:
-		n.out.ReadStates = append(n.out.ReadStates, ReadState{Index: m.Index, Context: m.Context, Rejected: m.Reject})
+		n.readIndexResp(m)
 	}
+}
+
+// readIndexResp passes the leader's answer to a forwarded read on.
+func (n *Node) readIndexResp(m Message) {
+	n.out.ReadStates = append(n.out.ReadStates, ReadState{Index: m.Index, Context: m.Context, Rejected: m.Reject})
 }
 
 // handleAppend applies a MsgApp from the leader and answers it.

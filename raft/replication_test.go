@@ -266,7 +266,6 @@ func lastOr0(s []uint64) uint64 {
 // entry to a replicating follower is lost and no later proposal comes; the
 // heartbeats that follow must lead the leader to send it again.
 func TestLostAppendIsRetransmitted(t *testing.T) {
-	t.Skip("BUG: a replicating follower's lost MsgApp is never resent while no new proposal arrives (heartbeat response calls sendAppend(i, false), which sends nothing when next > lastIndex)")
 	c := newCluster(t, 3, nil)
 	l := c.elect()
 	c.propose(l, "a")
@@ -294,28 +293,63 @@ func TestLostAppendIsRetransmitted(t *testing.T) {
 // Flow control must not stall a follower for good once MsgApp messages
 // filling its window were lost: heartbeats keep it alive and answering, and
 // the leader must find its way back to sending entries (§5.3, retry
-// indefinitely).
+// indefinitely). The MsgApp are lost on the way, or with a follower that
+// restarts within an election timeout.
 func TestLostAppendsDoNotStallFlowControl(t *testing.T) {
-	t.Skip("BUG: once MaxInflightMsgs MsgApp to a replicating follower are lost, the follower is paused forever: nothing frees the in-flight window except a MsgAppResp")
-	c := newCluster(t, 3, func(cfg *Config) { cfg.MaxInflightMsgs = 2 })
+	// was skipped: BUG (fixed)
+	for _, restart := range []bool{false, true} {
+		for _, checkQuorum := range []bool{true, false} {
+			c := newCluster(t, 3, func(cfg *Config) { cfg.MaxInflightMsgs = 2; cfg.DisableCheckQuorum = !checkQuorum })
+			l := c.elect()
+			c.propose(l, "a")
+			f := l%3 + 1
+			if restart {
+				c.stop(f)
+			} else {
+				c.drop = func(m Message) bool { return m.Type == MsgApp && m.To == f }
+			}
+			for _, d := range []string{"b", "c", "d"} {
+				c.propose(l, d)
+			}
+			if restart {
+				c.start(f, nil) // it re-applies from index 1
+			}
+			c.drop = nil
+			c.tick(50)
+			want := []string{"a", "b", "c", "d"}
+			if have := c.appliedData(f); !slices.Equal(have, want) {
+				t.Errorf("restart %v, CheckQuorum %v: follower %d applied %q 50 ticks after the losses, want %q (progress %+v)",
+					restart, checkQuorum, f, have, want, progressOf(t, c.nodes[l], f))
+			}
+		}
+	}
+}
+
+// A replicating follower silent for a whole election timeout is probed
+// again when it returns, even if its in-flight window was full of MsgApp
+// it never received (CheckQuorum's check notices the silence).
+func TestSilentFollowerIsProbedAgain(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.MaxInflightMsgs = 1 })
 	l := c.elect()
-	c.propose(l, "a")
 	f := l%3 + 1
-	c.drop = func(m Message) bool { return m.Type == MsgApp && m.To == f }
+	c.propose(l, "a")
+	c.stop(f)
 	for _, d := range []string{"b", "c", "d"} {
 		c.propose(l, d)
 	}
-	c.drop = nil
-	c.tick(50)
-	want := []string{"a", "b", "c", "d"}
-	if have := c.appliedData(f); !slices.Equal(have, want) {
-		t.Fatalf("follower %d applied %q 50 ticks after the losses, want %q (progress %+v)", f, have, want, progressOf(t, c.nodes[l], f))
+	c.tick(25) // more than two election timeouts without a word from f
+	if p := progressOf(t, c.nodes[l], f); p.State != ProgressProbe {
+		t.Fatalf("progress of the silent follower: %+v, want probe", p)
+	}
+	c.start(f, nil)
+	c.tick(10)
+	if have, want := c.appliedData(f), []string{"a", "b", "c", "d"}; !slices.Equal(have, want) {
+		t.Fatalf("returning follower applied %q, want %q", have, want)
 	}
 }
 
 // A follower that missed entries while down is caught up after it returns.
 func TestFollowerCatchesUpAfterRestart(t *testing.T) {
-	t.Skip("BUG: same cause as TestLostAppendIsRetransmitted: the MsgApp sent while the follower was down are lost, and heartbeat responses never make the leader resend them")
 	c := newCluster(t, 3, nil)
 	l := c.elect()
 	f := l%3 + 1
