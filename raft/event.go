@@ -29,6 +29,34 @@ const (
 	EventCoreError EventKind = 17
 )
 
+var eventKindNames = [...]string{
+	EventElectionStarted:  "election-started",
+	EventPreVoteStarted:   "pre-vote-started",
+	EventElected:          "elected",
+	EventSteppedDown:      "stepped-down",
+	EventTermChanged:      "term-changed",
+	EventVoteGranted:      "vote-granted",
+	EventVoteRejected:     "vote-rejected",
+	EventLeaderChanged:    "leader-changed",
+	EventQuorumLost:       "quorum-lost",
+	EventTransferStarted:  "transfer-started",
+	EventTransferAborted:  "transfer-aborted",
+	EventLogTruncated:     "log-truncated",
+	EventCommitted:        "committed",
+	EventMessageRejected:  "message-rejected",
+	EventProposalDropped:  "proposal-dropped",
+	EventPreVoteCancelled: "pre-vote-cancelled",
+	EventCoreError:        "core-error",
+}
+
+// String returns the kind's name, such as "elected", or "unknown".
+func (k EventKind) String() string {
+	if int(k) < len(eventKindNames) && eventKindNames[k] != "" {
+		return eventKindNames[k]
+	}
+	return "unknown"
+}
+
 // Event is a structured, human-readable fact about a node, such as "elected
 // leader for term 4". Events are the raw material of logs and dashboards; no
 // decision depends on them.
