@@ -2,7 +2,7 @@
 GO ?= go
 SEEDS ?= 300
 
-.PHONY: all test vet unit sim sim-long demo fuzz clean
+.PHONY: all test vet unit sim sim-long demo fuzz clean web-test build wasm size
 
 all: test
 
@@ -38,5 +38,29 @@ fuzz:
 	  done; \
 	done
 
+## build: everything the hosts load: bin/raft.wasm and bin/raft.wasm.sha256
+build: wasm
+
+## wasm: raft.wasm, its sha256 (sha256sum format) and the copy the daemon embeds
+# Tests build their own raft.wasm (host/hosttest) with the same flags.
+WASM_FLAGS = -buildmode=c-shared -trimpath -ldflags='-s -w'
+wasm:
+	@mkdir -p bin
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o bin/raft.wasm ./wasm
+	cd bin && sha256sum raft.wasm > raft.wasm.sha256
+	cp bin/raft.wasm host/corewasm/core/raft.wasm
+	@cat bin/raft.wasm.sha256
+
+## size: raft.wasm's size raw, gzip -9 and brotli (and after wasm-opt, if installed)
+size: wasm
+	@GO=$(GO) scripts/size.sh bin/raft.wasm
+	@echo; echo "what takes the space (a build keeping function names):"
+	@tmp=$$(mktemp -d) && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$tmp/raft.wasm ./wasm && \
+	  $(GO) run ./scripts/wasmsize -top 12 $$tmp/raft.wasm; status=$$?; rm -rf $$tmp; exit $$status
+
+## web-test: the TypeScript shim's node tests (encoding vectors, raft.wasm under Node, refsim hashes)
+web-test:
+	cd web && npm ci && npm test
+
 clean:
-	rm -rf bin dist
+	rm -rf bin dist host/corewasm/core/raft.wasm

@@ -1,0 +1,85 @@
+// Package api holds the types of wraft's HTTP/JSON client API, shared by
+// the daemon (package server) and its clients (package client).
+package api
+
+// Headers that carry a client session, so that a retried write applies at
+// most once. Without them, each request is its own session.
+const (
+	HeaderClient = "X-Wraft-Client"
+	HeaderSeq    = "X-Wraft-Seq"
+)
+
+// Reply is the API's answer to a key-value request.
+type Reply struct {
+	Code   string `json:"code"`
+	OK     bool   `json:"ok"`
+	Index  uint64 `json:"index,omitempty"`
+	Term   uint64 `json:"term,omitempty"`
+	Acks   int    `json:"acks,omitempty"`
+	Voters int    `json:"voters"`
+	Alive  int    `json:"alive"`
+	Leader uint64 `json:"leader"`
+	Found  bool   `json:"found"`
+	Value  string `json:"value,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Waited reports that the request waited for an election first.
+	Waited bool `json:"waited,omitempty"`
+}
+
+// Status is a node's status as the API reports it.
+type Status struct {
+	ID          uint64     `json:"id"`
+	Role        string     `json:"role"`
+	Term        uint64     `json:"term"`
+	Vote        uint64     `json:"vote"`
+	Leader      uint64     `json:"leader"`
+	Commit      uint64     `json:"commit"`
+	Applied     uint64     `json:"applied"`
+	LastIndex   uint64     `json:"last_index"`
+	LastTerm    uint64     `json:"last_term"`
+	Voters      []uint64   `json:"voters"`
+	Alive       int        `json:"alive"`
+	Quorum      int        `json:"quorum"`
+	Keys        int        `json:"keys"`
+	Pending     int        `json:"pending"`
+	PreVote     bool       `json:"pre_vote"`
+	CheckQuorum bool       `json:"check_quorum"`
+	Transferee  uint64     `json:"transferee,omitempty"`
+	Progress    []Progress `json:"progress,omitempty"`
+	Core        string     `json:"core,omitempty"`
+	API         string     `json:"api,omitempty"`
+	Peer        string     `json:"peer,omitempty"`
+}
+
+// Progress is the leader's view of one voter.
+type Progress struct {
+	ID       uint64 `json:"id"`
+	Match    uint64 `json:"match"`
+	Next     uint64 `json:"next"`
+	State    string `json:"state"`
+	Active   bool   `json:"active"`
+	Inflight int    `json:"inflight"`
+}
+
+// Event is one event on the /v1/events stream.
+type Event struct {
+	Type  string `json:"type"` // "event"
+	Node  uint64 `json:"node"`
+	Kind  string `json:"kind"`
+	Term  uint64 `json:"term"`
+	Peer  uint64 `json:"peer,omitempty"`
+	Index uint64 `json:"index,omitempty"`
+	Text  string `json:"text"`
+}
+
+// Faults is the body of POST /v1/admin/faults and the answer of every
+// admin endpoint: the faults now in force on this node's peer links.
+type Faults struct {
+	// Blocked lists peers cut off in both directions.
+	Blocked []uint64 `json:"blocked"`
+	// DelayMS delays every outgoing message, JitterMS adds up to that much.
+	DelayMS  int `json:"delay_ms"`
+	JitterMS int `json:"jitter_ms"`
+	// DropRate drops that fraction of outgoing messages (0 to 1).
+	DropRate float64 `json:"drop_rate"`
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wraft/wraft/host"
+	"github.com/wraft/wraft/host/corewasm"
+	"github.com/wraft/wraft/server"
+	"github.com/wraft/wraft/transport"
+)
+
+type nodeFlags struct {
+	id             uint64
+	peers          string
+	data           string
+	api            string
+	core           string
+	tick           time.Duration
+	electionTicks  int
+	heartbeatTicks int
+	noPreVote      bool
+	noCheckQuorum  bool
+	adminToken     string
+	tlsCert        string
+	tlsKey         string
+	tlsCA          string
+	logLevel       string
+	noSync         bool
+}
+
+func nodeCmd() *cobra.Command {
+	var f nodeFlags
+	cmd := &cobra.Command{
+		Use:   "node",
+		Short: "Run one node of a cluster",
+		Long: `Run one node of a cluster. Every flag can also be given in the environment as
+WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
+		Example: `  wraft node --id 1 --peers 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 \
+    --data /var/lib/wraft --api 127.0.0.1:8001`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := envDefaults(cmd.Flags()); err != nil {
+				return err
+			}
+			return runNode(f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.id, "id", 0, "this node's id (one of --peers)")
+	fl.StringVar(&f.peers, "peers", "", "every member's peer address: id=host:port,... (this node's is where it listens)")
+	fl.StringVar(&f.data, "data", "", "data directory (write-ahead log)")
+	fl.StringVar(&f.api, "api", "", "client API address (default 127.0.0.1:800<id>)")
+	fl.StringVar(&f.core, "core", "wasm", `the core: "wasm" (the embedded raft.wasm), "native", or the path of a raft.wasm file`)
+	fl.DurationVar(&f.tick, "tick", server.DefaultTick, "engine tick interval")
+	fl.IntVar(&f.electionTicks, "election-ticks", 10, "election timeout in ticks (randomised up to twice this)")
+	fl.IntVar(&f.heartbeatTicks, "heartbeat-ticks", 2, "heartbeat interval in ticks")
+	fl.BoolVar(&f.noPreVote, "no-prevote", false, "turn PreVote off (for demonstrations)")
+	fl.BoolVar(&f.noCheckQuorum, "no-check-quorum", false, "turn CheckQuorum off")
+	fl.StringVar(&f.adminToken, "admin-token", "", "enable the chaos endpoints under /v1/admin with this bearer token")
+	fl.StringVar(&f.tlsCert, "tls-cert", "", "certificate for mutual TLS between peers (with --tls-key and --tls-ca)")
+	fl.StringVar(&f.tlsKey, "tls-key", "", "private key for --tls-cert")
+	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate that signs every member's certificate")
+	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.BoolVar(&f.noSync, "unsafe-no-fsync", false, "skip fsync: acknowledged writes can be lost (tests only)")
+	return cmd
+}
+
+// parsePeers parses "1=host:port,2=host:port".
+func parsePeers(s string) (map[uint64]string, error) {
+	peers := map[uint64]string{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		idStr, addr, ok := strings.Cut(part, "=")
+		id, err := strconv.ParseUint(idStr, 10, 64)
+		if !ok || err != nil || id == 0 || addr == "" {
+			return nil, fmt.Errorf("--peers: %q is not id=host:port with a non-zero id", part)
+		}
+		if _, dup := peers[id]; dup {
+			return nil, fmt.Errorf("--peers: node %d is listed twice", id)
+		}
+		peers[id] = addr
+	}
+	if len(peers) == 0 {
+		return nil, fmt.Errorf("--peers is required (id=host:port,...)")
+	}
+	return peers, nil
+}
+
+func runNode(f nodeFlags) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	peers, err := parsePeers(f.peers)
+	if err != nil {
+		return err
+	}
+	if f.id == 0 {
+		return fmt.Errorf("--id is required")
+	}
+	if f.data == "" {
+		return fmt.Errorf("--data is required")
+	}
+	if f.api == "" {
+		f.api = fmt.Sprintf("127.0.0.1:%d", 8000+f.id)
+	}
+	cfg := server.Config{ID: f.id, Peers: peers, API: f.api, DataDir: f.data, Tick: f.tick,
+		AdminToken: f.adminToken, NoSync: f.noSync, Logger: logger,
+		Crash: func() { os.Exit(137) }}
+	cfg.Engine.Raft.ElectionTicks = f.electionTicks
+	cfg.Engine.Raft.HeartbeatTicks = f.heartbeatTicks
+	cfg.Engine.Raft.DisablePreVote = f.noPreVote
+	cfg.Engine.Raft.DisableCheckQuorum = f.noCheckQuorum
+	cfg.Engine.Raft.Seed = uint64(time.Now().UnixNano())
+	if f.tlsCert != "" || f.tlsKey != "" || f.tlsCA != "" {
+		if cfg.TLS, err = transport.LoadTLS(f.tlsCert, f.tlsKey, f.tlsCA); err != nil {
+			return err
+		}
+	}
+	ctx := context.Background()
+	switch f.core {
+	case "native":
+		cfg.NewCore, cfg.CoreName = host.Native, "native"
+	default:
+		var wasm []byte
+		if f.core == "wasm" {
+			wasm, err = corewasm.Bytes()
+		} else {
+			wasm, err = os.ReadFile(f.core)
+		}
+		if err != nil {
+			return fmt.Errorf("--core %s: %w", f.core, err)
+		}
+		sum := sha256.Sum256(wasm)
+		cacheDir := filepath.Join(f.data, "wasm-cache")
+		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", cacheDir, err)
+		}
+		rt, err := host.NewRuntime(ctx, wasm, cacheDir)
+		if err != nil {
+			return fmt.Errorf("--core %s: %w", f.core, err)
+		}
+		defer rt.Close(ctx)
+		cfg.NewCore = server.CoreFactory(rt.Factory())
+		cfg.CoreName = "wasm sha256:" + hex.EncodeToString(sum[:])
+	}
+	n, err := server.Start(cfg)
+	if err != nil {
+		return err
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		logger.Info("stopping", "signal", s.String())
+	case <-n.Done():
+	}
+	stopErr := n.Stop()
+	if err := n.Err(); err != nil {
+		return err
+	}
+	return stopErr
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func statusCmd() *cobra.Command {
+	var f clientFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show every node's role, term, leader, commit index, log length and health",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), min(f.timeout, 5*time.Second))
+			defer cancel()
+			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(w, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tLOG\tALIVE\tHEALTH\tENDPOINT")
+			up := 0
+			for _, ep := range c.Endpoints() {
+				st, err := c.Status(ctx, ep)
+				if err != nil {
+					fmt.Fprintf(w, "?\toffline\t-\t-\t-\t-\t-\t-\tunreachable\t%s\n", ep)
+					continue
+				}
+				up++
+				health := "ok"
+				switch {
+				case st.Alive < st.Quorum:
+					health = fmt.Sprintf("no quorum (%d/%d alive)", st.Alive, len(st.Voters))
+				case st.Leader == 0:
+					health = "election in progress"
+				case st.Applied < st.Commit:
+					health = "catching up"
+				}
+				leader := "-"
+				if st.Leader != 0 {
+					leader = fmt.Sprint(st.Leader)
+				}
+				fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d/%d\t%s\t%s\n", st.ID, st.Role, st.Term, leader,
+					st.Commit, st.Applied, st.LastIndex, st.Alive, len(st.Voters), health, ep)
+			}
+			w.Flush()
+			if up == 0 {
+				return fmt.Errorf("no node answered at %s", strings.Join(c.Endpoints(), ", "))
+			}
+			return nil
+		},
+	}
+	f.add(cmd)
+	return cmd
+}

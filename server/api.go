@@ -1,0 +1,195 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/wraft/wraft/api"
+	"github.com/wraft/wraft/engine"
+	"github.com/wraft/wraft/kv"
+)
+
+// requestTimeout bounds how long the API waits for the engine's final
+// answer (the engine itself answers within its request timeout).
+const requestTimeout = 10 * time.Second
+
+func (n *Node) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("PUT /v1/kv/{key...}", n.handlePut)
+	mux.HandleFunc("GET /v1/kv/{key...}", n.handleGet)
+	mux.HandleFunc("DELETE /v1/kv/{key...}", n.handleDelete)
+	mux.HandleFunc("GET /v1/status", n.handleStatus)
+	mux.HandleFunc("GET /v1/events", n.handleEvents)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+	n.adminRoutes(mux)
+	return cors(mux)
+}
+
+// cors lets a dashboard served from another local origin call the API.
+func cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			w.Header().Set("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE")
+			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+api.HeaderClient+", "+api.HeaderSeq)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, api.Reply{Code: "invalid", Error: msg})
+}
+
+// session reads the client session headers, or makes a one-off session.
+func session(r *http.Request) (client, seq uint64, err error) {
+	c, s := r.Header.Get(api.HeaderClient), r.Header.Get(api.HeaderSeq)
+	if c == "" && s == "" {
+		return rand.Uint64()>>1 | 1, 1, nil
+	}
+	client, err = strconv.ParseUint(c, 10, 64)
+	if err != nil || client == 0 {
+		return 0, 0, errors.New("server: " + api.HeaderClient + " must be a non-zero decimal integer")
+	}
+	seq, err = strconv.ParseUint(s, 10, 64)
+	if err != nil || seq == 0 {
+		return 0, 0, errors.New("server: " + api.HeaderSeq + " must be a non-zero decimal integer")
+	}
+	return client, seq, nil
+}
+
+func (n *Node) handlePut(w http.ResponseWriter, r *http.Request) {
+	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kv.MaxValueBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "server: value too long (limit "+strconv.Itoa(kv.MaxValueBytes)+" bytes)")
+			return
+		}
+		writeError(w, http.StatusBadRequest, "server: read body: "+err.Error())
+		return
+	}
+	cmd := kv.Command{Op: kv.OpSet, Key: r.PathValue("key"), Value: value}
+	q := r.URL.Query()
+	if q.Has("expect") || q.Has("absent") {
+		cmd.Op = kv.OpCAS
+		cmd.Expect = []byte(q.Get("expect"))
+		cmd.ExpectMissing = q.Has("absent")
+	}
+	n.write(w, r, cmd)
+}
+
+func (n *Node) handleDelete(w http.ResponseWriter, r *http.Request) {
+	n.write(w, r, kv.Command{Op: kv.OpDel, Key: r.PathValue("key")})
+}
+
+func (n *Node) write(w http.ResponseWriter, r *http.Request, cmd kv.Command) {
+	var err error
+	if cmd.ClientID, cmd.Seq, err = session(r); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	n.answer(w, r, engine.Propose{Command: cmd}, false)
+}
+
+func (n *Node) handleGet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	stale := false
+	switch c := q.Get("consistency"); c {
+	case "", "linearizable":
+	case "stale":
+		stale = true
+	default:
+		writeError(w, http.StatusBadRequest, "server: consistency must be linearizable or stale, not "+strconv.Quote(c))
+		return
+	}
+	n.answer(w, r, engine.Read{Key: r.PathValue("key"), Stale: stale}, q.Has("raw"))
+}
+
+// answer submits a request and writes the engine's reply.
+func (n *Node) answer(w http.ResponseWriter, r *http.Request, in engine.Input, raw bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+	defer cancel()
+	rep, waited, err := n.submit(ctx, in)
+	if err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, api.Reply{Code: "unavailable", Error: err.Error()})
+		return
+	}
+	_, isRead := in.(engine.Read)
+	status := httpStatus(rep, isRead)
+	if raw && rep.Code == engine.ReplyOK && rep.Found {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(rep.Value)
+		return
+	}
+	writeJSON(w, status, api.Reply{
+		Code: rep.Code.String(), OK: rep.Code == engine.ReplyOK && rep.OK, Index: rep.Index, Term: rep.Term,
+		Acks: rep.Acks, Voters: rep.Voters, Alive: rep.Alive, Leader: rep.Leader,
+		Found: rep.Found, Value: string(rep.Value), Error: rep.Error, Waited: waited,
+	})
+}
+
+func httpStatus(r engine.Reply, read bool) int {
+	switch r.Code {
+	case engine.ReplyOK:
+		switch {
+		case read && !r.Found:
+			return http.StatusNotFound
+		case !r.OK:
+			return http.StatusConflict // failed CAS, stale session
+		}
+		return http.StatusOK
+	case engine.ReplyInvalid:
+		return http.StatusBadRequest
+	case engine.ReplyOverloaded:
+		return http.StatusTooManyRequests
+	case engine.ReplyTimeout:
+		return http.StatusGatewayTimeout
+	}
+	return http.StatusServiceUnavailable // no quorum, not leader
+}
+
+func toStatusJSON(s engine.Status) api.Status {
+	out := api.Status{
+		ID: s.ID, Role: s.Role.String(), Term: s.Term, Vote: s.Vote, Leader: s.Leader, Commit: s.Commit,
+		Applied: s.Applied, LastIndex: s.LastIndex, LastTerm: s.LastTerm, Voters: s.Voters, Alive: s.Alive,
+		Quorum: s.Quorum(), Keys: s.Keys, Pending: s.Pending, PreVote: s.PreVote, CheckQuorum: s.CheckQuorum,
+		Transferee: s.Transferee,
+	}
+	for _, p := range s.Progress {
+		out.Progress = append(out.Progress, api.Progress{ID: p.ID, Match: p.Match, Next: p.Next,
+			State: p.State.String(), Active: p.Active, Inflight: p.Inflight})
+	}
+	return out
+}
+
+func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
+	s := toStatusJSON(n.Status())
+	s.ID = n.cfg.ID
+	s.Core = n.cfg.CoreName
+	s.API = n.APIAddr()
+	s.Peer = n.cfg.Peers[n.cfg.ID]
+	writeJSON(w, http.StatusOK, s)
+}

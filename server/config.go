@@ -1,0 +1,87 @@
+// Package server is the wraft daemon: it hosts one core (raft.wasm in
+// wazero, or the engine linked natively), persists to a write-ahead log,
+// talks to its peers over TCP and serves clients over HTTP.
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/wraft/wraft/engine"
+)
+
+// CoreFactory creates a core from its configuration and recovered state.
+type CoreFactory func(engine.Config, engine.Restored) (engine.Core, error)
+
+// Config configures a Node.
+type Config struct {
+	// ID is this node's id, one of the keys of Peers.
+	ID uint64
+	// Peers maps every member's id to its peer (raft) address, this node's
+	// included: that entry is the address to listen on.
+	Peers map[uint64]string
+	// API is the HTTP address of the client API, such as 127.0.0.1:8001.
+	API string
+	// DataDir holds the write-ahead log.
+	DataDir string
+	// Tick is the interval between engine ticks (default 20ms).
+	Tick time.Duration
+	// Engine configures the core; Raft.ID and Raft.Voters are filled in
+	// from ID and Peers.
+	Engine engine.Config
+	// NewCore creates the core.
+	NewCore CoreFactory
+	// CoreName says which core runs ("wasm sha256:…", "native"), for status.
+	CoreName string
+	// AdminToken enables the chaos endpoints under /v1/admin when set;
+	// requests must carry "Authorization: Bearer <token>".
+	AdminToken string
+	// Crash, when set, is what POST /v1/admin/crash calls: the daemon
+	// exits at once, as kill -9 would stop it.
+	Crash func()
+	// TLS, when set, secures peer traffic with mutual TLS.
+	TLS *tls.Config
+	// NoSync skips fsync. For tests only: acknowledged writes can be lost.
+	NoSync bool
+	// Logger receives the node's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// DefaultTick is the engine tick interval. With the default 10 election
+// ticks, a follower campaigns 200-400 ms after it last heard a leader.
+const DefaultTick = 20 * time.Millisecond
+
+func (c *Config) check() error {
+	if c.ID == 0 {
+		return errors.New("server: node id must be set and non-zero")
+	}
+	if _, ok := c.Peers[c.ID]; !ok {
+		return fmt.Errorf("server: node %d is not among the peers", c.ID)
+	}
+	if c.DataDir == "" {
+		return errors.New("server: data directory must be set")
+	}
+	if c.API == "" {
+		return errors.New("server: API address must be set")
+	}
+	if c.NewCore == nil {
+		return errors.New("server: no core factory")
+	}
+	if c.Tick == 0 {
+		c.Tick = DefaultTick
+	}
+	if c.Tick < time.Millisecond {
+		return fmt.Errorf("server: tick %v is too short (minimum 1ms)", c.Tick)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Engine.Raft.ID = c.ID
+	c.Engine.Raft.Voters = slices.Sorted(maps.Keys(c.Peers))
+	return nil
+}

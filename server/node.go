@@ -1,0 +1,366 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/wraft/wraft/engine"
+	"github.com/wraft/wraft/raft"
+	"github.com/wraft/wraft/storage"
+	"github.com/wraft/wraft/transport"
+)
+
+// Node is a running wraft daemon: core, storage, transport and API.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+
+	wal  *storage.WAL
+	core engine.Core
+	tr   *transport.Transport
+	http *http.Server
+	ln   net.Listener
+
+	inbox chan raft.Message
+	calls chan *call
+
+	hub     *hub
+	metrics *metrics
+
+	mu     sync.RWMutex
+	status engine.Status
+	events []raft.Event // the newest last, bounded
+
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// call is a client request travelling to the loop and its answer back.
+type call struct {
+	in   engine.Input // Propose or Read, RequestID set by the loop
+	done chan engine.Reply
+	// pending is closed if the engine said the request waits (for an
+	// election, say) before its final answer.
+	pending chan struct{}
+}
+
+const maxEvents = 200
+
+// Start opens storage, starts the core, the peer transport, the API and
+// the loop. Stop it with Stop.
+func Start(cfg Config) (*Node, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	n := &Node{
+		cfg:     cfg,
+		log:     cfg.Logger.With("node", cfg.ID),
+		inbox:   make(chan raft.Message, 4096),
+		calls:   make(chan *call, 1024),
+		hub:     newHub(),
+		metrics: newMetrics(cfg.ID),
+		done:    make(chan struct{}),
+	}
+	wal, st, err := storage.Open(storage.Options{Dir: cfg.DataDir, NoSync: cfg.NoSync, Logger: n.log})
+	if err != nil {
+		return nil, fmt.Errorf("server: open storage: %w", err)
+	}
+	n.wal = wal
+	if err := n.newCore(st); err != nil {
+		wal.Close()
+		return nil, err
+	}
+	peers := make(map[uint64]string, len(cfg.Peers))
+	for id, addr := range cfg.Peers {
+		if id != cfg.ID {
+			peers[id] = addr
+		}
+	}
+	n.tr, err = transport.New(transport.Config{
+		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Peers: peers, TLS: cfg.TLS, Logger: n.log,
+	}, n.deliver)
+	if err != nil {
+		wal.Close()
+		return nil, fmt.Errorf("server: start transport: %w", err)
+	}
+	n.ln, err = net.Listen("tcp", cfg.API)
+	if err != nil {
+		n.tr.Close()
+		wal.Close()
+		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.API, err)
+	}
+	n.http = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go func() {
+		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("API server stopped", "err", err)
+		}
+	}()
+	go n.loop(ctx)
+	n.log.Info("node started", "peer", cfg.Peers[cfg.ID], "api", n.ln.Addr().String(), "core", cfg.CoreName,
+		"restored_entries", len(st.Entries), "term", st.HardState.Term)
+	return n, nil
+}
+
+// newCore creates the core from what storage holds.
+func (n *Node) newCore(st storage.State) error {
+	core, err := n.cfg.NewCore(n.cfg.Engine, engine.Restored{HardState: st.HardState, Entries: st.Entries})
+	if err != nil {
+		return fmt.Errorf("server: start core: %w", err)
+	}
+	n.core = core
+	return nil
+}
+
+// APIAddr returns the address the API listens on.
+func (n *Node) APIAddr() string { return n.ln.Addr().String() }
+
+// Done is closed when the node has stopped, by Stop or by a fatal error.
+func (n *Node) Done() <-chan struct{} { return n.done }
+
+// Err returns the error that stopped the node, if any.
+func (n *Node) Err() error {
+	select {
+	case <-n.done:
+		return n.err
+	default:
+		return nil
+	}
+}
+
+// Stop stops the node and releases its resources.
+func (n *Node) Stop() error {
+	n.cancel()
+	<-n.done
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	n.hub.close()
+	_ = n.http.Shutdown(ctx)
+	n.tr.Close()
+	if c, ok := n.core.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	return n.wal.Close()
+}
+
+// deliver is called by the transport for every message from a peer.
+func (n *Node) deliver(m raft.Message) {
+	select {
+	case n.inbox <- m:
+	default:
+		n.metrics.inboxDropped.Inc() // the loop is behind; Raft tolerates loss
+	}
+}
+
+// Status returns the node's latest status.
+func (n *Node) Status() engine.Status {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return n.status
+}
+
+// Events returns the most recent events, oldest first.
+func (n *Node) Events() []raft.Event {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return append([]raft.Event(nil), n.events...)
+}
+
+// submit hands a request to the loop and waits for its final reply.
+func (n *Node) submit(ctx context.Context, in engine.Input) (engine.Reply, bool, error) {
+	c := &call{in: in, done: make(chan engine.Reply, 1), pending: make(chan struct{})}
+	select {
+	case n.calls <- c:
+	case <-ctx.Done():
+		return engine.Reply{}, false, ctx.Err()
+	case <-n.done:
+		return engine.Reply{}, false, errors.New("server: node stopped")
+	}
+	select {
+	case r := <-c.done:
+		waited := false
+		select {
+		case <-c.pending:
+			waited = true
+		default:
+		}
+		return r, waited, nil
+	case <-ctx.Done():
+		return engine.Reply{}, false, ctx.Err()
+	case <-n.done:
+		return engine.Reply{}, false, errors.New("server: node stopped")
+	}
+}
+
+// loop is the node's one goroutine that touches the core: it gathers every
+// input that arrived since the last batch, hands them over in one Handle
+// call, and carries out the effects in order. While it waits on fsync,
+// inputs queue up and go into the next batch together, so one fsync covers
+// them all (group commit).
+func (n *Node) loop(ctx context.Context) {
+	defer close(n.done)
+	ticker := time.NewTicker(n.cfg.Tick)
+	defer ticker.Stop()
+	waiting := map[uint64]*call{}
+	nextID := rand.Uint64() >> 1 // request ids must not repeat across restarts
+	var batch []engine.Input
+	take := func(c *call) {
+		switch in := c.in.(type) {
+		case engine.Propose:
+			nextID++
+			in.RequestID = nextID
+			c.in = in
+			waiting[nextID] = c
+		case engine.Read:
+			nextID++
+			in.RequestID = nextID
+			c.in = in
+			waiting[nextID] = c
+		}
+		batch = append(batch, c.in)
+	}
+	const maxBatch = 8192
+	for {
+		if len(batch) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+				batch = append(batch, engine.Tick{})
+			case m := <-n.inbox:
+				batch = append(batch, engine.Receive{Message: m})
+			case c := <-n.calls:
+				take(c)
+			}
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case <-ticker.C:
+				batch = append(batch, engine.Tick{})
+			case m := <-n.inbox:
+				batch = append(batch, engine.Receive{Message: m})
+			case c := <-n.calls:
+				take(c)
+			default:
+				break drain
+			}
+		}
+		start := time.Now()
+		effects, err := n.core.Handle(batch)
+		n.metrics.handle.Observe(time.Since(start).Seconds())
+		n.metrics.batch.Observe(float64(len(batch)))
+		batch = batch[:0]
+		if err != nil {
+			n.log.Error("core failed; recreating it from storage", "err", err)
+			if err := n.recreate(); err != nil {
+				n.fail(err)
+				return
+			}
+			// The old core's requests died with it; their outcome is unknown.
+			for id, c := range waiting {
+				c.done <- engine.Reply{RequestID: id, Code: engine.ReplyTimeout, Error: "server: core restarted"}
+				delete(waiting, id)
+			}
+			continue
+		}
+		if err := n.carryOut(effects, waiting, &batch); err != nil {
+			n.fail(err)
+			return
+		}
+	}
+}
+
+// carryOut performs effects in order. Storage acknowledgements go into the
+// next batch.
+func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next *[]engine.Input) error {
+	for _, ef := range effects {
+		switch ef := ef.(type) {
+		case engine.Persist:
+			start := time.Now()
+			if err := n.wal.Save(ef.HardState, ef.Entries); err != nil {
+				return fmt.Errorf("server: persist: %w", err)
+			}
+			n.metrics.persist.Observe(time.Since(start).Seconds())
+			if k := len(ef.Entries); k > 0 {
+				*next = append(*next, engine.StorageAck{Index: ef.Entries[k-1].Index, Term: ef.Entries[k-1].Term})
+			}
+		case engine.Send:
+			n.metrics.sent.WithLabelValues(ef.Message.Type.String()).Inc()
+			n.tr.Send(ef.Message)
+		case engine.Reply:
+			c := waiting[ef.RequestID]
+			if c == nil {
+				continue
+			}
+			if ef.Code == engine.ReplyPending {
+				close(c.pending)
+				continue
+			}
+			delete(waiting, ef.RequestID)
+			n.metrics.replies.WithLabelValues(ef.Code.String()).Inc()
+			c.done <- ef
+		case engine.Emit:
+			n.event(ef.Event)
+		case engine.StatusReport:
+			n.setStatus(ef.Status)
+		}
+	}
+	return nil
+}
+
+func (n *Node) event(ev raft.Event) {
+	switch ev.Kind {
+	case raft.EventCommitted:
+		// Too frequent for the log; the status carries the commit index.
+	case raft.EventMessageRejected, raft.EventCoreError, raft.EventQuorumLost:
+		n.log.Warn(ev.Text, "term", ev.Term, "peer", ev.Peer)
+	default:
+		n.log.Info(ev.Text, "term", ev.Term, "peer", ev.Peer)
+	}
+	n.mu.Lock()
+	n.events = append(n.events, ev)
+	if len(n.events) > maxEvents {
+		n.events = append(n.events[:0], n.events[len(n.events)-maxEvents:]...)
+	}
+	n.mu.Unlock()
+	n.hub.publish(eventJSON(n.cfg.ID, ev))
+}
+
+func (n *Node) setStatus(s engine.Status) {
+	n.mu.Lock()
+	n.status = s
+	n.mu.Unlock()
+	n.metrics.observe(s)
+	n.hub.publish(statusJSON(s))
+}
+
+// recreate replaces a failed core with a new one built from storage.
+func (n *Node) recreate() error {
+	if c, ok := n.core.(interface{ Close() error }); ok {
+		c.Close()
+	}
+	if err := n.wal.Close(); err != nil {
+		return fmt.Errorf("server: close storage to recover the core: %w", err)
+	}
+	wal, st, err := storage.Open(storage.Options{Dir: n.cfg.DataDir, NoSync: n.cfg.NoSync, Logger: n.log})
+	if err != nil {
+		return fmt.Errorf("server: reopen storage to recover the core: %w", err)
+	}
+	n.wal = wal
+	return n.newCore(st)
+}
+
+func (n *Node) fail(err error) {
+	n.log.Error("node stopping", "err", err)
+	n.err = err
+}
