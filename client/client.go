@@ -43,6 +43,7 @@ type Client struct {
 	mu     sync.Mutex
 	seq    uint64
 	leader string // endpoint of the last known leader
+	next   int    // round-robin position when no leader is known
 	ids    map[uint64]string
 
 	// OnPending, if set, is called (once per request) when the request has
@@ -126,6 +127,11 @@ func (c *Client) do(ctx context.Context, method, key string, q url.Values, body 
 	var last api.Reply
 	var lastErr error
 	pendingSaid := false
+	// verdict records endpoints that answered "no quorum" or did not
+	// answer: when every endpoint is one or the other, and at least one
+	// said "no quorum", that is the answer.
+	verdict := map[string]string{}
+	var lastNoQuorum api.Reply
 	pending := func() {
 		if !pendingSaid && c.OnPending != nil {
 			pendingSaid = true
@@ -133,13 +139,20 @@ func (c *Client) do(ctx context.Context, method, key string, q url.Values, body 
 		}
 	}
 	backoff := 50 * time.Millisecond
-	for attempt := 0; ; attempt++ {
-		ep := c.pick(attempt)
+	for {
+		ep := c.pick()
 		rep, err := c.send(ctx, ep, method, key, q, body, seq)
 		switch {
 		case err != nil:
 			lastErr = err
 			c.forget(ep)
+			if _, ok := verdict[ep]; !ok {
+				verdict[ep] = "down"
+			}
+			if len(verdict) >= len(c.endpoints) && lastNoQuorum.Code != "" {
+				r := lastNoQuorum
+				return r, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, r.Alive, r.Voters)
+			}
 		case rep.Waited:
 			pending()
 			fallthrough
@@ -148,7 +161,16 @@ func (c *Client) do(ctx context.Context, method, key string, q url.Values, body 
 			case "ok", "invalid":
 				return rep, nil
 			case "no-quorum":
-				return rep, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, rep.Alive, rep.Voters)
+				// This node hears from too few voters; the others may know
+				// better (it may have just restarted). Give up once every
+				// endpoint has said so.
+				verdict[ep] = "no-quorum"
+				lastNoQuorum = rep
+				if len(verdict) >= len(c.endpoints) {
+					return rep, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, rep.Alive, rep.Voters)
+				}
+				c.forget(ep)
+				c.skip(ep)
 			case "timeout", "not-leader", "overloaded", "pending":
 				if rep.Leader == 0 {
 					pending()
@@ -171,13 +193,23 @@ func (c *Client) do(ctx context.Context, method, key string, q url.Values, body 
 
 // pick returns the endpoint for an attempt: the leader if known, else the
 // endpoints in turn.
-func (c *Client) pick(attempt int) string {
+func (c *Client) pick() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.leader != "" {
 		return c.leader
 	}
-	return c.endpoints[attempt%len(c.endpoints)]
+	c.next++
+	return c.endpoints[c.next%len(c.endpoints)]
+}
+
+// skip moves the round-robin past ep.
+func (c *Client) skip(ep string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endpoints[c.next%len(c.endpoints)] == ep {
+		c.next++
+	}
 }
 
 func (c *Client) forget(ep string) {

@@ -6,6 +6,7 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"errors"
 	"fmt"
 	"net"
@@ -28,6 +29,7 @@ var bins struct {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	if testing.Short() {
 		os.Exit(m.Run())
 	}
@@ -203,15 +205,14 @@ func (c *cluster) stopAll() {
 	}
 }
 
-// leader waits until the running nodes agree on a leader, other than
-// except, and returns it.
+// leader waits until a majority of the nodes follow one leader, other
+// than except, and returns it.
 func (c *cluster) leader(except int) int {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		votes := map[uint64]int{}
-		up := 0
 		for id := 1; id <= 3; id++ {
 			if c.procs[id-1] == nil {
 				continue
@@ -220,14 +221,15 @@ func (c *cluster) leader(except int) int {
 			if err != nil {
 				continue
 			}
-			up++
 			if st.Leader != 0 {
 				votes[st.Leader]++
 			}
 		}
 		cancel()
+		// A majority must follow the same leader (a partitioned minority
+		// may know none).
 		for l, n := range votes {
-			if n == up && int(l) != except && c.procs[l-1] != nil {
+			if n >= 2 && int(l) != except && c.procs[l-1] != nil {
 				return int(l)
 			}
 		}

@@ -111,8 +111,8 @@ func (e *Engine) admit(id uint64) bool {
 }
 
 // submit hands a request to Raft: it proposes a write or asks for a read
-// index. With no leader to take it, the request waits (and the client is
-// told so) unless a majority is unreachable, when it fails at once.
+// index. With no leader to take it, the request waits, and the client is
+// told so; tickRequests fails it if a majority stays unreachable.
 func (e *Engine) submit(rq *request) {
 	var err error
 	if rq.kind == requestWrite {
@@ -126,10 +126,6 @@ func (e *Engine) submit(rq *request) {
 		return
 	}
 	rq.sentTo = 0
-	if errors.Is(err, raft.ErrNoLeader) && e.noQuorum() {
-		e.fail(rq, ReplyNoQuorum)
-		return
-	}
 	if !rq.pending {
 		rq.pending = true
 		why := "election in progress"

@@ -122,9 +122,17 @@ func New(cfg Config, hs HardState, ents []Entry) (*Node, error) {
 			return nil, errors.New("raft: restored log is not contiguous from index 1 (entry " +
 				strconv.Itoa(i) + " has index " + u(e.Index) + ")")
 		}
-		if e.Term == 0 || e.Term > hs.Term || (i > 0 && e.Term < ents[i-1].Term) {
+		if e.Term == 0 || (i > 0 && e.Term < ents[i-1].Term) {
 			return nil, errors.New("raft: restored log has an impossible term at index " + u(e.Index))
 		}
+	}
+	if k := len(ents); k > 0 && ents[k-1].Term > hs.Term {
+		// A crash tore the write that carried these entries and the hard
+		// state of their term: the entries landed, the hard state did not.
+		// The node had adopted that term, but it cannot have voted in it:
+		// a vote is durable before it is sent. So it resumes in that term
+		// with no vote.
+		hs.Term, hs.Vote = ents[k-1].Term, 0
 	}
 	if hs.Vote != 0 && !slices.Contains(cfg.Voters, hs.Vote) {
 		return nil, errors.New("raft: restored vote for unknown node " + u(hs.Vote))

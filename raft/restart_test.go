@@ -102,7 +102,6 @@ func TestRestartRejectsImpossibleState(t *testing.T) {
 	}{
 		{"log not starting at 1", HardState{Term: 2}, []Entry{{Term: 1, Index: 2}}},
 		{"log with a gap", HardState{Term: 2}, []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 3}}},
-		{"entry term above the HardState term", HardState{Term: 1}, logOf(1, 2)},
 		{"entry term 0", HardState{Term: 1}, []Entry{{Term: 0, Index: 1}}},
 		{"terms decreasing", HardState{Term: 3}, logOf(2, 1)},
 		{"vote for an unknown node", HardState{Term: 1, Vote: 9}, nil},
@@ -138,5 +137,20 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		if _, err := New(tt.cfg, HardState{}, nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: have %v, want ErrInvalidConfig", tt.name, err)
 		}
+	}
+}
+
+// A torn write can land entries of a new term without the hard state that
+// adopted it. The node resumes in that term, with no vote: it cannot have
+// voted in it, since a vote is durable before it is sent.
+func TestRestartAfterTornWriteAdoptsTheEntriesTerm(t *testing.T) {
+	cfg := Config{ID: 1, Voters: []uint64{1, 2, 3}}
+	n, err := New(cfg, HardState{Term: 1, Vote: 2, Commit: 1}, logOf(1, 2, 2))
+	if err != nil {
+		t.Fatalf("New refused a torn write's state: %v", err)
+	}
+	if n.term != 2 || n.vote != 0 || n.log.committed != 1 || n.log.lastIndex() != 3 {
+		t.Fatalf("have term %d vote %d commit %d last %d, want term 2 vote 0 commit 1 last 3",
+			n.term, n.vote, n.log.committed, n.log.lastIndex())
 	}
 }
