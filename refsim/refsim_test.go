@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"github.com/wraft/wraft/host/hosttest"
 	"os"
 	"strconv"
 	"testing"
@@ -130,6 +131,29 @@ func TestSplitmix64(t *testing.T) {
 	for i, want := range []uint64{0xe220a8397b1dcdaf, 0x6e789e6aa1b965f4, 0x06c45d188009454f} {
 		if have := s.next(); have != want {
 			t.Errorf("output %d: have %#x, want %#x", i, have, want)
+		}
+	}
+}
+
+// TestGoldenThroughWasm runs the golden seeds through raft.wasm in wazero:
+// the third host (after the native engine and Node) that must reproduce
+// the same hashes.
+func TestGoldenThroughWasm(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds raft.wasm")
+	}
+	factory := hosttest.Factory(t)
+	for _, r := range runs {
+		want, _, err := run(r.seed, r.steps, native)
+		if err != nil {
+			t.Fatal(err)
+		}
+		have, _, err := run(r.seed, r.steps, func(c engine.Config, rs engine.Restored) (engine.Core, error) { return factory(c, rs) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if have != want {
+			t.Errorf("seed %d: raft.wasm in wazero gives %x, the native engine %x", r.seed, have[:8], want[:8])
 		}
 	}
 }
