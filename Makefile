@@ -1,13 +1,15 @@
 # wraft — see README.md. `make test` is what CI runs.
 GO ?= go
 SEEDS ?= 300
+SHELL := /bin/bash
 
 .PHONY: all test vet unit sim sim-long demo fuzz clean web-test build wasm size
 
 all: test
 
-## test: vet, unit tests, fuzz seed corpora and the simulator's seeds
-test: vet unit sim
+## test: everything CI runs: build, vet, unit and process tests, fuzz seed
+## corpora, the simulator's seeds and scenarios, and the TypeScript host's tests
+test: build vet unit sim web-test
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -16,18 +18,22 @@ vet:
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /sim$$)
 
-## sim: the deterministic simulator, $(SEEDS) seeds plus the seed scenarios
+## sim: the deterministic simulator: $(SEEDS) seeds, the seed scenarios, and
+## seeds through raft.wasm compared with the native engine
 sim:
-	$(GO) test -count=1 ./sim -seeds=$(SEEDS) -v -run 'TestSeeds|TestScenario' 2>&1 | grep -E '^(=== RUN|--- |PASS|FAIL|ok|sim:)' || true; \
-	$(GO) test -count=1 ./sim -seeds=$(SEEDS)
+	@mkdir -p bin
+	@$(GO) test -count=1 -timeout 20m ./sim -seeds=$(SEEDS) -v > bin/sim.log 2>&1; status=$$?; \
+	  grep -E '^(--- |ok|FAIL)|seeds \(from|through both' bin/sim.log | grep -v '^    wasm_test' ; \
+	  grep -cE 'through both cores' bin/sim.log | sed 's/$$/ seeds gave byte-identical traces through raft.wasm and the native engine/'; \
+	  if [ $$status -ne 0 ]; then tail -150 bin/sim.log; fi; exit $$status
 
 ## sim-long: 10,000 seeds
 sim-long:
 	$(GO) test -count=1 -timeout 3h ./sim -run TestSeeds -seeds=10000 -v
 
-## demo: a simulated three-node cluster narrated in the terminal
-demo:
-	$(GO) run ./cmd/wraft demo
+## demo: a local three-node cluster of real wraft node processes
+demo: build
+	bin/wraft demo
 
 ## fuzz: run every fuzzer for FUZZTIME each
 FUZZTIME ?= 30s
@@ -38,8 +44,9 @@ fuzz:
 	  done; \
 	done
 
-## build: everything the hosts load: bin/raft.wasm and bin/raft.wasm.sha256
+## build: bin/raft.wasm (with its sha256) and bin/wraft, which embeds it
 build: wasm
+	$(GO) build -trimpath -o bin/wraft ./cmd/wraft
 
 ## wasm: raft.wasm, its sha256 (sha256sum format) and the copy the daemon embeds
 # Tests build their own raft.wasm (host/hosttest) with the same flags.
