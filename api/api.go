@@ -49,6 +49,8 @@ type Status struct {
 	Core        string     `json:"core,omitempty"`
 	API         string     `json:"api,omitempty"`
 	Peer        string     `json:"peer,omitempty"`
+	// PID is the node's process id, for tools on the same machine.
+	PID int `json:"pid,omitempty"`
 }
 
 // Progress is the leader's view of one voter.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
@@ -191,5 +192,6 @@ func (n *Node) handleStatus(w http.ResponseWriter, _ *http.Request) {
 	s.Core = n.cfg.CoreName
 	s.API = n.APIAddr()
 	s.Peer = n.cfg.Peers[n.cfg.ID]
+	s.PID = os.Getpid()
 	writeJSON(w, http.StatusOK, s)
 }

@@ -209,4 +209,3 @@ func stopAll(nodes []*demoNode) {
 		}
 	}
 }
-
