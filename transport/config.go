@@ -1,0 +1,134 @@
+package transport
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net"
+
+	"github.com/wraft/wraft/wire"
+)
+
+// Defaults for the zero fields of a Config.
+const (
+	// DefaultMaxFrameBytes is the default limit on a frame's length: the
+	// largest message package wire decodes.
+	DefaultMaxFrameBytes = wire.MaxMessageBytes
+	// DefaultQueueLen is the default number of messages a peer's send queue
+	// holds.
+	DefaultQueueLen = 1024
+	// DefaultQueueBytes is the default number of encoded bytes a peer's send
+	// queue holds (raised to MaxFrameBytes if that is larger).
+	DefaultQueueBytes = 64 << 20
+)
+
+// Config configures a Transport.
+type Config struct {
+	// ID is this node's id; it must not be 0.
+	ID uint64
+	// Listen is the TCP address to listen at, such as "127.0.0.1:7001"; it
+	// is ignored when Listener is set.
+	Listen string
+	// Listener, if set, is used instead of listening at Listen; New takes
+	// ownership of it, closing it on Close or if New fails. Tests use it to
+	// learn every node's address (listening at "127.0.0.1:0") before any
+	// Transport exists, so that each Config's Peers can be filled in.
+	Listener net.Listener
+	// Peers maps every other member's id to its address. It may include ID
+	// itself, which is ignored. No id may be 0 and no address empty. The
+	// map is copied; SetPeers changes the members later.
+	Peers map[uint64]string
+	// TLS, if set, secures every connection with mutual TLS; nil means plain
+	// TCP. It is used both to listen (with ClientAuth forced to
+	// RequireAndVerifyClientCert) and to dial (with ServerName set to the
+	// peer's NodeName). Certificates[0] must be this node's certificate and
+	// name NodeName(ID); the CA pool is RootCAs or, if that is nil,
+	// ClientCAs, and one of them must be set. LoadTLS builds such a config.
+	TLS *tls.Config
+	// MaxFrameBytes limits the length of a frame in both directions: a
+	// longer message is not sent (it is dropped and counted) and a longer
+	// incoming frame closes its connection. Zero means
+	// DefaultMaxFrameBytes, which is also the maximum.
+	MaxFrameBytes int
+	// QueueLen is the number of messages each peer's send queue holds (the
+	// delay line of Faults.Delay holds as many again). Zero means
+	// DefaultQueueLen. When a queue is full, new messages are dropped and
+	// counted.
+	QueueLen int
+	// QueueBytes is the number of encoded bytes each peer's send queue and
+	// delay line hold together. Zero means DefaultQueueBytes; it may not be
+	// below MaxFrameBytes.
+	QueueBytes int
+	// Logger receives the transport's logs. Nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults checks c and returns it with its zero fields set and Peers
+// copied, less ID.
+func (c Config) withDefaults() (Config, error) {
+	if c.ID == 0 {
+		return c, errors.New("transport: node id 0 is reserved")
+	}
+	if c.Listener == nil && c.Listen == "" {
+		return c, errors.New("transport: no listen address")
+	}
+	peers, err := clonePeers(c.Peers, c.ID)
+	if err != nil {
+		return c, err
+	}
+	c.Peers = peers
+	switch {
+	case c.MaxFrameBytes == 0:
+		c.MaxFrameBytes = DefaultMaxFrameBytes
+	case c.MaxFrameBytes < 0 || c.MaxFrameBytes > wire.MaxMessageBytes:
+		return c, fmt.Errorf("transport: max frame bytes %d out of range (1 to %d)", c.MaxFrameBytes, wire.MaxMessageBytes)
+	}
+	switch {
+	case c.QueueLen == 0:
+		c.QueueLen = DefaultQueueLen
+	case c.QueueLen < 0:
+		return c, fmt.Errorf("transport: negative queue length %d", c.QueueLen)
+	}
+	switch {
+	case c.QueueBytes == 0:
+		c.QueueBytes = max(DefaultQueueBytes, c.MaxFrameBytes+frameHeaderBytes)
+	case c.QueueBytes < c.MaxFrameBytes+frameHeaderBytes:
+		return c, fmt.Errorf("transport: queue bytes %d below max frame bytes %d (+%d for the header)", c.QueueBytes, c.MaxFrameBytes, frameHeaderBytes)
+	}
+	if c.TLS != nil {
+		if err := checkTLS(c.TLS, c.ID); err != nil {
+			return c, err
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+func checkPeer(id uint64, addr string) error {
+	if id == 0 {
+		return errors.New("transport: peer id 0 is reserved")
+	}
+	if addr == "" {
+		return fmt.Errorf("transport: peer %d has no address", id)
+	}
+	return nil
+}
+
+// clonePeers copies peers less self, checking every entry.
+func clonePeers(peers map[uint64]string, self uint64) (map[uint64]string, error) {
+	out := maps.Clone(peers)
+	if out == nil {
+		out = map[uint64]string{}
+	}
+	delete(out, self)
+	for id, addr := range out {
+		if err := checkPeer(id, addr); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

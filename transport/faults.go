@@ -1,0 +1,90 @@
+package transport
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Faults are the faults a Transport injects, for chaos testing. The zero
+// value injects none.
+type Faults struct {
+	// DropRate is the probability, from 0 to 1, that an outgoing message is
+	// dropped. SetFaults clamps it into that range; NaN counts as 0.
+	DropRate float64
+	// Delay holds every outgoing message back this long before it is
+	// queued for sending. Each peer has its own delay line, bounded as its
+	// send queue is; a negative value counts as 0.
+	Delay time.Duration
+	// Jitter adds a uniformly random extra delay from 0 to Jitter to each
+	// outgoing message, so that messages may overtake one another; a
+	// negative value counts as 0.
+	Jitter time.Duration
+	// Blocked lists the peers cut off both ways: messages to them are
+	// dropped and messages from them are discarded on arrival. Connections
+	// stay up, as in a partition that loses packets.
+	Blocked []uint64
+}
+
+// faultState is an immutable Faults with Blocked as a set.
+type faultState struct {
+	f       Faults
+	blocked map[uint64]bool
+}
+
+var noFaults = &faultState{}
+
+func newFaultState(f Faults) *faultState {
+	switch {
+	case math.IsNaN(f.DropRate) || f.DropRate < 0:
+		f.DropRate = 0
+	case f.DropRate > 1:
+		f.DropRate = 1
+	}
+	f.Delay = max(f.Delay, 0)
+	f.Jitter = max(f.Jitter, 0)
+	f.Blocked = slices.Compact(slices.Sorted(slices.Values(f.Blocked)))
+	if len(f.Blocked) == 0 {
+		f.Blocked = nil
+	}
+	s := &faultState{f: f}
+	if len(f.Blocked) > 0 {
+		s.blocked = make(map[uint64]bool, len(f.Blocked))
+		for _, id := range f.Blocked {
+			s.blocked[id] = true
+		}
+	}
+	return s
+}
+
+// drop reports whether to drop an outgoing message at random.
+func (s *faultState) drop() bool {
+	return s.f.DropRate > 0 && rand.Float64() < s.f.DropRate
+}
+
+// delay returns how long to hold an outgoing message back.
+func (s *faultState) delay() time.Duration {
+	d := s.f.Delay
+	if s.f.Jitter > 0 {
+		d += rand.N(s.f.Jitter + 1)
+	}
+	return d
+}
+
+// SetFaults replaces the faults t injects; the zero Faults ends them. It
+// takes effect for messages sent and received from then on: messages
+// already in a delay line keep their times.
+func (t *Transport) SetFaults(f Faults) {
+	s := newFaultState(f)
+	t.faults.Store(s)
+	t.log.Info("transport: faults set", "drop_rate", s.f.DropRate, "delay", s.f.Delay, "jitter", s.f.Jitter, "blocked", s.f.Blocked)
+}
+
+// Faults returns the faults t injects, as SetFaults normalised them:
+// clamped, with Blocked sorted and without duplicates.
+func (t *Transport) Faults() Faults {
+	f := t.faults.Load().f
+	f.Blocked = slices.Clone(f.Blocked)
+	return f
+}

@@ -1,0 +1,119 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"runtime"
+	"testing"
+
+	"github.com/wraft/wraft/raft"
+	"github.com/wraft/wraft/wire"
+)
+
+// FuzzInbound feeds arbitrary bytes to what reads an accepted connection:
+// the hello, then frames of messages from node 1 to node 2. It must never
+// panic, must deliver only messages from 1 to 2, and must end with io.EOF
+// only at a frame boundary.
+func FuzzInbound(f *testing.F) {
+	good := appendHello(nil, hello{from: 1, to: 2})
+	good = appendMessageFrame(good, raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 3})
+	good = appendMessageFrame(good, raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, Index: 4,
+		Entries: []raft.Entry{{Term: 3, Index: 5, Data: []byte("set x 1")}}})
+	f.Add(good)
+	f.Add(good[:len(good)-3])
+	f.Add(appendHello(nil, hello{from: 1<<64 - 1, to: 0}))
+	f.Add(append(appendHello(nil, hello{from: 1, to: 2}), 0xff, 0xff, 0xff, 0xff))
+	f.Add(append(appendHello(nil, hello{from: 1, to: 2}), 0, 0, 0, 0))
+	f.Add(appendMessageFrame(appendHello(nil, hello{from: 1, to: 2}), raft.Message{Type: raft.MsgVote, From: 3, To: 2}))
+	f.Add([]byte("wraft"))
+	f.Add([]byte{})
+
+	cfg, err := Config{ID: 2, Listen: "unused", MaxFrameBytes: 1 << 16}.withDefaults()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		delivered := 0
+		tr := newTransport(cfg, func(m raft.Message) {
+			if m.From != 1 || m.To != 2 {
+				t.Fatalf("delivered a message from %d to %d", m.From, m.To)
+			}
+			delivered++
+		})
+		defer tr.cancel()
+		br := bufio.NewReader(bytes.NewReader(b))
+		h, err := readHello(br)
+		if err != nil {
+			return
+		}
+		if h.from != 1 || h.to != 2 {
+			return // admit would refuse it
+		}
+		c := &counters{}
+		err = tr.readLoop(br, h.from, c)
+		if err == nil {
+			t.Fatal("readLoop ended without an error")
+		}
+		if c.received.Load() != uint64(delivered) {
+			t.Fatalf("received %d, delivered %d", c.received.Load(), delivered)
+		}
+		if errors.Is(err, io.EOF) && br.Buffered() != 0 {
+			t.Fatalf("clean end with %d bytes unread", br.Buffered())
+		}
+	})
+}
+
+// FuzzHello checks that hellos round-trip and that parseHello never
+// panics.
+func FuzzHello(f *testing.F) {
+	f.Add(uint64(1), uint64(2), []byte("wraft\x01\x01\x02"))
+	f.Add(uint64(1<<64-1), uint64(0), []byte("wraft\x02"))
+	f.Fuzz(func(t *testing.T, from, to uint64, payload []byte) {
+		b := appendHello(nil, hello{from: from, to: to})
+		if n := binary.BigEndian.Uint32(b); int(n) != len(b)-frameHeaderBytes || n > maxHelloBytes {
+			t.Fatalf("hello frame length %d for %d bytes", n, len(b))
+		}
+		h, err := readHello(bufio.NewReader(bytes.NewReader(b)))
+		if err != nil || h != (hello{from: from, to: to}) {
+			t.Fatalf("have %+v, %v, want {%d %d}, nil", h, err, from, to)
+		}
+		if h, err := parseHello(payload); err == nil {
+			if again := appendHello(nil, h)[frameHeaderBytes:]; !bytes.Equal(again, payload) {
+				t.Fatalf("accepted % x, which re-encodes as % x", payload, again)
+			}
+		}
+	})
+}
+
+func TestReadFrameGrowsAsDataArrives(t *testing.T) {
+	// A header promising 10 MiB, then 100 bytes: what is allocated stays
+	// near what arrived, not what was promised.
+	b := binary.BigEndian.AppendUint32(nil, 10<<20)
+	b = append(b, make([]byte, 100)...)
+	br := bufio.NewReader(bytes.NewReader(b))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err := readFrame(br, nil, 16<<20)
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("have %v, want io.ErrUnexpectedEOF", err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 2*readChunkBytes {
+		t.Errorf("allocated %d bytes for 100 bytes of a 10 MiB frame", grown)
+	}
+}
+
+func TestMessageFrameMatchesWire(t *testing.T) {
+	m := raft.Message{Type: raft.MsgApp, From: 1, To: 2, Entries: []raft.Entry{{Data: make([]byte, 300)}}, Context: []byte("c")}
+	b := appendMessageFrame(nil, m)
+	want := wire.AppendMessage(nil, m)
+	if n := binary.BigEndian.Uint32(b); int(n) != len(want) || !bytes.Equal(b[4:], want) {
+		t.Errorf("frame % x, want length %d and % x", b[:8], len(want), want[:4])
+	}
+	if h := sizeHint(m); h < len(b) {
+		t.Errorf("sizeHint %d below frame size %d", h, len(b))
+	}
+}
