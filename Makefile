@@ -38,7 +38,7 @@ demo: build
 ## fuzz: run every fuzzer for FUZZTIME each
 FUZZTIME ?= 30s
 fuzz:
-	@for pkg in ./wire ./kv ./abi; do \
+	@for pkg in ./wire ./kv ./abi ./storage ./transport; do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
 	  done; \

@@ -1,0 +1,106 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wraft/wraft/raft"
+)
+
+// FuzzOpen opens a directory whose only segment holds the fuzzer's bytes.
+// Open must not panic, must fail only with ErrCorrupt, and on success must
+// return a log that keeps the rules, leave the file a prefix of what it
+// was, return the same state when opened again, and take a new save.
+func FuzzOpen(f *testing.F) {
+	for _, seed := range []struct {
+		saves      int
+		maxPayload int
+	}{{0, maxPayloadBytes}, {1, maxPayloadBytes}, {4, maxPayloadBytes}, {12, maxPayloadBytes}, {6, 60}} {
+		dir := f.TempDir()
+		w, _ := openT(f, Options{Dir: dir, NoSync: true})
+		w.maxPayload = seed.maxPayload
+		// Small seeds: the fuzzer minimizes every input it finds new, one
+		// Open per byte.
+		g := newWorkload(uint64(seed.saves), false)
+		for range seed.saves {
+			s := g.next()
+			if err := w.Save(s.hs, s.ents); err != nil {
+				f.Fatal(err)
+			}
+		}
+		closeT(f, w)
+		b, err := os.ReadFile(filepath.Join(dir, segment{0, 1}.name()))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		if len(b) > 40 {
+			f.Add(b[:len(b)-3])
+			f.Add(append(bytes.Clone(b), make([]byte, 100)...))
+		}
+	}
+	f.Add([]byte{})
+	// One directory for every input, emptied each time: a new one per
+	// input would take most of the time.
+	dir := f.TempDir()
+	path := filepath.Join(dir, segment{0, 1}.name())
+	f.Fuzz(func(t *testing.T, data []byte) {
+		des, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, de := range des {
+			if err := os.Remove(filepath.Join(dir, de.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		opts := Options{Dir: dir, NoSync: true}
+		w, st, err := Open(opts)
+		if err != nil {
+			var ce *CorruptError
+			if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) || ce.Path != path || ce.Offset < 0 || ce.Offset > int64(len(data)) {
+				t.Fatalf("Open: %v (want a CorruptError naming %s and an offset in it)", err, path)
+			}
+			return
+		}
+		closeT(t, w)
+		checkContiguous(t, st)
+		after, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Open may cut the file, or replace it with a new segment if not
+		// even its header was whole.
+		fresh := appendHeaderRecord(nil, segmentHeader{seq: 0, first: 1})
+		if !bytes.HasPrefix(data, after) && !bytes.Equal(after, fresh) {
+			t.Fatalf("Open changed the file beyond cutting it: %d bytes, were %d", len(after), len(data))
+		}
+		w, again, err := Open(opts)
+		if err != nil {
+			t.Fatalf("second Open: %v", err)
+		}
+		if diff := diffState(again, st); diff != "" {
+			t.Fatalf("second Open: %s", diff)
+		}
+		g := &workload{rng: rand.New(rand.NewPCG(uint64(len(data)), 0)), st: again}
+		s := g.next()
+		if err := w.Save(s.hs, s.ents); err != nil {
+			t.Fatalf("Save after Open: %v", err)
+		}
+		if err := w.Save(raft.HardState{Term: s.hs.Term + 1, Commit: s.hs.Commit}, nil); err != nil {
+			t.Fatalf("Save after Open: %v", err)
+		}
+		g.apply(raft.HardState{Term: s.hs.Term + 1, Commit: s.hs.Commit}, nil)
+		closeT(t, w)
+		if diff := diffState(reopenT(t, opts), g.st); diff != "" {
+			t.Fatalf("reopened after saves: %s", diff)
+		}
+	})
+}

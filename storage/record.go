@@ -1,0 +1,147 @@
+package storage
+
+import (
+	"encoding/binary"
+	"hash/crc32"
+
+	"github.com/wraft/wraft/raft"
+	"github.com/wraft/wraft/wire"
+)
+
+// recordType says what a record's payload holds. Values are part of the
+// file format: never renumber.
+type recordType uint8
+
+const (
+	recHeader recordType = 1 // segment header: version, seq, first, hard state
+	recSave   recordType = 2 // one save: hard state, entries (ends a save)
+	recPart   recordType = 3 // entries: a leading piece of a save
+)
+
+func (t recordType) known() bool { return t >= recHeader && t <= recPart }
+
+const (
+	// formatVersion is the header record's version byte.
+	formatVersion = 1
+	// headerBytes is the size of a record's header: length, CRC, type.
+	headerBytes = 9
+	// maxPayloadBytes is the largest payload Open accepts. Writers split
+	// larger saves into part records.
+	maxPayloadBytes = 64 << 20
+	// saveSlackBytes bounds what a save record holds besides its entries:
+	// a hard state (3 uvarints) and an entry count.
+	saveSlackBytes = 3*10 + 10
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// recordCRC returns the checksum of a record: CRC-32C over its length field
+// (hdr[0:4]), its type byte (hdr[8]) and its payload.
+func recordCRC(hdr []byte, payload []byte) uint32 {
+	crc := crc32.Update(0, castagnoli, hdr[0:4])
+	crc = crc32.Update(crc, castagnoli, hdr[8:9])
+	return crc32.Update(crc, castagnoli, payload)
+}
+
+// beginRecord appends the header of a record of type t with the length and
+// CRC left blank; endRecord fills them in once the payload follows.
+func beginRecord(b []byte, t recordType) (_ []byte, start int) {
+	return append(b, 0, 0, 0, 0, 0, 0, 0, 0, byte(t)), len(b)
+}
+
+func endRecord(b []byte, start int) []byte {
+	hdr := b[start : start+headerBytes]
+	binary.LittleEndian.PutUint32(hdr[0:4], uint32(len(b)-start-headerBytes))
+	binary.LittleEndian.PutUint32(hdr[4:8], recordCRC(hdr, b[start+headerBytes:]))
+	return b
+}
+
+// segmentHeader is the payload of a header record.
+type segmentHeader struct {
+	seq   uint64
+	first uint64
+	// prevSize is the size of the segment before this one when this one
+	// was made, and so forever after (0 for the first segment).
+	prevSize int64
+	hs       raft.HardState
+}
+
+func appendHeaderRecord(b []byte, h segmentHeader) []byte {
+	b, start := beginRecord(b, recHeader)
+	b = append(b, formatVersion)
+	b = wire.AppendUvarint(b, h.seq)
+	b = wire.AppendUvarint(b, h.first)
+	b = wire.AppendUvarint(b, uint64(h.prevSize))
+	b = wire.AppendHardState(b, h.hs)
+	return endRecord(b, start)
+}
+
+func decodeHeader(p []byte) (segmentHeader, error) {
+	r := wire.NewReader(p, "storage: header record")
+	r.Version(formatVersion)
+	h := segmentHeader{seq: r.Uvarint(), first: r.Uvarint()}
+	at := r.Offset()
+	if h.prevSize = int64(r.Uvarint()); h.prevSize < 0 {
+		r.Invalid(at, "has a previous segment size out of range")
+	}
+	h.hs = wire.ReadHardState(r)
+	return h, r.Done()
+}
+
+// entryBytes returns the size of e as wire.AppendEntry encodes it.
+func entryBytes(e raft.Entry) int {
+	return uvarintBytes(e.Term) + uvarintBytes(e.Index) + 1 + uvarintBytes(uint64(len(e.Data))) + len(e.Data)
+}
+
+func uvarintBytes(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// appendSave appends the records of one save: the entries in part records
+// of at most maxPayload bytes (and wire.MaxEntries entries) each, then a
+// save record with the rest and hs. Most saves are a single save record.
+func appendSave(b []byte, hs raft.HardState, ents []raft.Entry, maxPayload int) []byte {
+	for {
+		// Take as many entries as fit beside the save record's extras; at
+		// least one, which always fits (wire.MaxEntryBytes is far below
+		// maxPayloadBytes).
+		n, size := 0, saveSlackBytes
+		for n < len(ents) && n < wire.MaxEntries {
+			s := entryBytes(ents[n])
+			if n > 0 && size+s > maxPayload {
+				break
+			}
+			size += s
+			n++
+		}
+		var start int
+		if n == len(ents) {
+			b, start = beginRecord(b, recSave)
+			b = wire.AppendHardState(b, hs)
+			b = wire.AppendEntries(b, ents)
+			return endRecord(b, start)
+		}
+		b, start = beginRecord(b, recPart)
+		b = wire.AppendEntries(b, ents[:n])
+		b = endRecord(b, start)
+		ents = ents[n:]
+	}
+}
+
+func decodeSave(p []byte) (raft.HardState, []raft.Entry, error) {
+	r := wire.NewReader(p, "storage: save record")
+	hs := wire.ReadHardState(r)
+	ents := wire.ReadEntries(r, wire.MaxEntries)
+	return hs, ents, r.Done()
+}
+
+func decodePart(p []byte) ([]raft.Entry, error) {
+	r := wire.NewReader(p, "storage: part record")
+	ents := wire.ReadEntries(r, wire.MaxEntries)
+	return ents, r.Done()
+}

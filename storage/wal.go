@@ -1,0 +1,349 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	"github.com/wraft/wraft/raft"
+)
+
+// DefaultSegmentBytes is the segment size used when Options.SegmentBytes
+// is 0.
+const DefaultSegmentBytes = 64 << 20
+
+// maxSpareBytes is the largest write buffer kept for reuse after a flush.
+const maxSpareBytes = 4 << 20
+
+// Options configures Open.
+type Options struct {
+	// Dir is the directory of the log. Open creates it (mode 0700) if it
+	// is missing, and fsyncs its parent when it does.
+	Dir string
+	// SegmentBytes is the size beyond which the log moves on to a new
+	// segment file; 0 means DefaultSegmentBytes. A segment can exceed it by
+	// one group commit, since saves never straddle two segments.
+	SegmentBytes int64
+	// NoSync skips every fsync, of files and directories. FOR TESTS ONLY:
+	// with NoSync, a Save that returned nil survives the death of the
+	// process (the kernel holds the data) but NOT the loss of power or a
+	// kernel crash. Never set it in a node that holds data you care about.
+	NoSync bool
+	// Logger receives warnings (a torn tail repaired) and debug messages.
+	// Nil discards them.
+	Logger *slog.Logger
+}
+
+// State is what a WAL holds: the hard state of the last save and the log,
+// Entries[i].Index == i+1. Open returns it; the caller owns the entries.
+type State struct {
+	HardState raft.HardState
+	Entries   []raft.Entry
+}
+
+// WAL is an open write-ahead log. Its methods are safe for concurrent use.
+type WAL struct {
+	dir          string
+	segmentBytes int64
+	noSync       bool
+	log          *slog.Logger
+	lock         *os.File
+	// maxPayload is the largest record payload Save writes, above which it
+	// splits a save into part records: maxPayloadBytes, lowered by tests.
+	maxPayload int
+	// syncs counts fsync calls (of files and directories), for tests and
+	// benchmarks.
+	syncs atomic.Uint64
+	// onFlush, if set (by tests), runs at the start of each flush, after
+	// the batch is taken and before it is written, without mu held.
+	onFlush func()
+
+	mu   sync.Mutex
+	cond sync.Cond // L is &mu; signalled when a flush ends
+	// state is the log as of every save enqueued, durable or not.
+	state logState
+	// pending holds the records enqueued since the last flush began; they
+	// form batch nextBatch. spare is an empty buffer to swap in.
+	pending, spare []byte
+	// nextBatch numbers the batch pending will form; batches are written
+	// in number order. Invariant: synced < nextBatch; every save of a
+	// batch <= synced is durable.
+	nextBatch, synced uint64
+	// flushing says that a goroutine is writing a batch. While it is, it
+	// alone may use the segment fields below, without holding mu.
+	flushing bool
+	// err, once set, fails every later save: after a failed write or fsync
+	// the file's contents are unknown. Close and Open again to recover.
+	err    error
+	closed bool
+
+	// The newest segment, open for appending, and its size.
+	seg  segment
+	f    *os.File
+	size int64
+}
+
+// Ticket stands for a save that Enqueue accepted; Wait waits until it is
+// durable.
+type Ticket struct {
+	w     *WAL
+	batch uint64
+}
+
+// Open opens the log in opts.Dir, creating it if needed, and returns what it
+// holds. It repairs a torn tail (see the package documentation) and fails
+// with a *CorruptError, wrapping ErrCorrupt, on any other damage; with
+// ErrLocked if another WAL has the directory open.
+func Open(opts Options) (*WAL, State, error) {
+	if opts.Dir == "" {
+		return nil, State{}, errors.New("storage: no directory given")
+	}
+	if opts.SegmentBytes < 0 {
+		return nil, State{}, fmt.Errorf("storage: negative segment size %d", opts.SegmentBytes)
+	}
+	w := &WAL{
+		dir:          opts.Dir,
+		segmentBytes: opts.SegmentBytes,
+		noSync:       opts.NoSync,
+		log:          opts.Logger,
+		maxPayload:   maxPayloadBytes,
+		nextBatch:    1,
+	}
+	if w.segmentBytes == 0 {
+		w.segmentBytes = DefaultSegmentBytes
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	w.cond.L = &w.mu
+	st, err := w.open()
+	if err != nil {
+		if w.f != nil {
+			_ = w.f.Close()
+		}
+		if w.lock != nil {
+			_ = w.lock.Close()
+		}
+		return nil, State{}, err
+	}
+	return w, st, nil
+}
+
+func (w *WAL) open() (State, error) {
+	_, err := os.Stat(w.dir)
+	created := errors.Is(err, fs.ErrNotExist)
+	if err := os.MkdirAll(w.dir, 0o700); err != nil {
+		return State{}, fmt.Errorf("storage: %w", err)
+	}
+	if created {
+		if err := w.syncDir(filepath.Dir(filepath.Clean(w.dir))); err != nil {
+			return State{}, err
+		}
+	}
+	if err := w.lockDir(); err != nil {
+		return State{}, err
+	}
+	segs, tmps, err := listSegments(w.dir)
+	if err != nil {
+		return State{}, err
+	}
+	for _, name := range tmps {
+		w.log.Warn("storage: removing unfinished segment", "file", filepath.Join(w.dir, name))
+		if err := os.Remove(filepath.Join(w.dir, name)); err != nil {
+			return State{}, fmt.Errorf("storage: %w", err)
+		}
+	}
+	if len(tmps) > 0 {
+		if err := w.syncDir(w.dir); err != nil {
+			return State{}, err
+		}
+	}
+	r := replay{w: w}
+	if err := r.run(segs); err != nil {
+		return State{}, err
+	}
+	w.state = r.state
+	if r.haveLast {
+		w.seg, w.size = r.lastSeg, r.lastSize
+		path := filepath.Join(w.dir, w.seg.name())
+		if w.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			return State{}, fmt.Errorf("storage: %w", err)
+		}
+	} else {
+		w.seg = segment{seq: r.nextSeq, first: w.state.last() + 1}
+		if w.f, w.size, err = w.createSegment(w.seg, r.prevSize, w.state.hs); err != nil {
+			return State{}, err
+		}
+	}
+	if w.size >= w.segmentBytes {
+		if err := w.rotate(w.state.hs, w.state.last()); err != nil {
+			return State{}, err
+		}
+	}
+	w.log.Info("storage: opened", "dir", w.dir, "segments", len(segs), "entries", len(r.ents),
+		"term", w.state.hs.Term, "commit", w.state.hs.Commit)
+	return State{HardState: w.state.hs, Entries: r.ents}, nil
+}
+
+// Save carries out one Persist effect and returns once it is durable
+// (fsynced): if ents is not empty, it deletes every stored entry whose index
+// is ents[0].Index or above and appends ents; then it stores hs. The save
+// lands whole or not at all. Saves from concurrent callers are applied in
+// the order they take the WAL's lock and share fsyncs (group commit). Save
+// does not keep ents or their Data.
+//
+// Save fails with ErrInvalid, writing nothing, if the save breaks the log's
+// rules; with ErrClosed after Close; and with the write or fsync error
+// (then and for every later save) if the disk fails, in which case the save
+// may or may not be durable.
+func (w *WAL) Save(hs raft.HardState, ents []raft.Entry) error {
+	t, err := w.Enqueue(hs, ents)
+	if err != nil {
+		return err
+	}
+	return t.Wait()
+}
+
+// Enqueue checks a save as Save does and queues it to be written, behind
+// every save enqueued before, but does not wait: the returned Ticket's Wait
+// does. A host can so enqueue the Persist effects of several engine steps
+// in a row and wait for each before it sends the messages that follow it;
+// one fsync then covers them all. Enqueue does not keep ents or their Data.
+// Queued saves are written when some Wait, Save or Close needs them.
+func (w *WAL) Enqueue(hs raft.HardState, ents []raft.Entry) (Ticket, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.closed:
+		return Ticket{}, ErrClosed
+	case w.err != nil:
+		return Ticket{}, w.err
+	}
+	if err := w.state.check(hs, ents); err != nil {
+		return Ticket{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	w.pending = appendSave(w.pending, hs, ents, w.maxPayload)
+	w.state.apply(hs, ents)
+	return Ticket{w: w, batch: w.nextBatch}, nil
+}
+
+// Wait returns nil once the save is durable, or the error that stopped it.
+// It may be called more than once, from any goroutine. On the zero Ticket
+// it returns nil.
+func (t Ticket) Wait() error {
+	w := t.w
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.synced < t.batch {
+		switch {
+		case w.err != nil:
+			return w.err
+		case w.flushing:
+			w.cond.Wait()
+		default:
+			w.flushLocked()
+		}
+	}
+	return nil
+}
+
+// Close writes and fsyncs the saves still queued, then closes the files.
+// Saves after Close fail with ErrClosed; so does a second Close.
+func (w *WAL) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return ErrClosed
+	}
+	w.closed = true
+	for w.flushing || (len(w.pending) > 0 && w.err == nil) {
+		if w.flushing {
+			w.cond.Wait()
+		} else {
+			w.flushLocked()
+		}
+	}
+	err := w.err
+	if cerr := w.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("storage: %w", cerr)
+	}
+	if cerr := w.lock.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("storage: %w", cerr)
+	}
+	return err
+}
+
+// flushLocked writes and fsyncs the pending batch. It is called with mu held
+// and no flush running; it releases mu during the I/O, while other callers
+// go on enqueueing into a fresh buffer.
+func (w *WAL) flushLocked() {
+	buf := w.pending
+	w.pending, w.spare = w.spare[:0], nil
+	batch := w.nextBatch
+	w.nextBatch++
+	hs, last := w.state.hs, w.state.last() // the state at the end of buf
+	w.flushing = true
+	w.mu.Unlock()
+
+	if w.onFlush != nil {
+		w.onFlush()
+	}
+	durable, err := w.write(buf, hs, last)
+
+	w.mu.Lock()
+	w.flushing = false
+	if cap(buf) <= maxSpareBytes {
+		w.spare = buf[:0]
+	}
+	if durable {
+		w.synced = batch
+	}
+	if err != nil && w.err == nil {
+		w.err = err
+		w.log.Error("storage: write failed; saves will fail until the log is reopened", "err", err)
+	}
+	w.cond.Broadcast()
+}
+
+// write appends buf to the newest segment and fsyncs it, then moves on to a
+// new segment if this one is full; hs and last describe the log at the end
+// of buf. Durable reports whether buf is on disk, even if err reports a
+// failure to rotate.
+func (w *WAL) write(buf []byte, hs raft.HardState, last uint64) (durable bool, err error) {
+	if _, err := w.f.Write(buf); err != nil {
+		return false, fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
+	}
+	w.size += int64(len(buf))
+	if err := w.syncFile(w.f); err != nil {
+		return false, err
+	}
+	if w.size >= w.segmentBytes {
+		return true, w.rotate(hs, last)
+	}
+	return true, nil
+}
+
+// rotate moves on to a new segment, whose header records hs, and whose
+// first index is last+1. The current segment must be fully synced.
+func (w *WAL) rotate(hs raft.HardState, last uint64) error {
+	next := segment{seq: w.seg.seq + 1, first: last + 1}
+	f, size, err := w.createSegment(next, w.size, hs)
+	if err != nil {
+		return err
+	}
+	old := w.f
+	w.seg, w.f, w.size = next, f, size
+	w.log.Debug("storage: new segment", "file", f.Name())
+	if err := old.Close(); err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	return nil
+}
