@@ -211,13 +211,16 @@ func (c *cluster) leader(except int) int {
 	c.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		votes := map[uint64]int{}
 		for id := 1; id <= 3; id++ {
 			if c.procs[id-1] == nil {
 				continue
 			}
+			// Each node gets its own deadline: a stopped one must not use
+			// up the others' time.
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 			st, err := c.cl.Status(ctx, "http://"+c.apis[id-1])
+			cancel()
 			if err != nil {
 				continue
 			}
@@ -225,7 +228,6 @@ func (c *cluster) leader(except int) int {
 				votes[st.Leader]++
 			}
 		}
-		cancel()
 		// A majority must follow the same leader (a partitioned minority
 		// may know none).
 		for l, n := range votes {
@@ -277,7 +279,6 @@ func (c *cluster) converged() {
 	deadline := time.Now().Add(20 * time.Second)
 	var last string
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		applied := map[uint64]bool{}
 		var parts []string
 		ok := true
@@ -285,7 +286,9 @@ func (c *cluster) converged() {
 			if c.procs[id-1] == nil {
 				continue
 			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			st, err := c.cl.Status(ctx, "http://"+c.apis[id-1])
+			cancel()
 			if err != nil {
 				ok = false
 				continue
@@ -293,7 +296,6 @@ func (c *cluster) converged() {
 			applied[st.Applied] = true
 			parts = append(parts, fmt.Sprintf("n%d %s t%d applied %d last %d", id, st.Role, st.Term, st.Applied, st.LastIndex))
 		}
-		cancel()
 		last = strings.Join(parts, "; ")
 		if ok && len(applied) == 1 {
 			return
