@@ -9,7 +9,7 @@ all: test
 
 ## test: everything CI runs: build, vet, unit and process tests, fuzz seed
 ## corpora, the simulator's seeds and scenarios, and the TypeScript host's tests
-test: build vet unit sim web-test
+test: build vet unit sim web-test web-e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -71,3 +71,16 @@ web-test:
 
 clean:
 	rm -rf bin dist host/corewasm/core/raft.wasm
+
+.PHONY: web-e2e screenshots
+
+## web-e2e: the dashboard in Debian's Chromium (playwright-core): three raft.wasm
+## nodes in workers; elections, kv, kill/restart, reload, phone width
+web-e2e:
+	@test -f bin/raft.wasm || $(MAKE) build
+	cd web && npm ci && npm run build:app && npm run test:e2e
+
+## screenshots: docs/assets/dashboard-{desktop,phone}.png from the built dashboard
+screenshots:
+	@test -f bin/raft.wasm || $(MAKE) build
+	cd web && npm ci && npm run build:app && npm run screenshots

@@ -51,6 +51,8 @@ export class RequestError extends Error {
 interface Waiter {
   resolve: (r: Reply) => void;
   reject: (e: Error) => void;
+  /** Called with each pending (not final) reply, such as "election in progress". */
+  onPending?: ((r: Reply) => void) | undefined;
 }
 
 /**
@@ -103,14 +105,17 @@ export class NodeHost {
     for (let i = 0; i < n; i++) this.enqueue({ kind: 'tick' });
   }
 
-  /** Proposes cmd (which needs a session: clientID and seq) and resolves with its final reply. */
-  propose(command: Command): Promise<Reply> {
-    return this.request((requestID) => ({ kind: 'propose', requestID, command }));
+  /**
+   * Proposes cmd (which needs a session: clientID and seq) and resolves with
+   * its final reply; onPending, if given, sees each pending reply before.
+   */
+  propose(command: Command, onPending?: (r: Reply) => void): Promise<Reply> {
+    return this.request((requestID) => ({ kind: 'propose', requestID, command }), onPending);
   }
 
-  /** Reads key, linearizably unless stale, and resolves with the final reply. */
-  read(key: string, stale = false): Promise<Reply> {
-    return this.request((requestID) => ({ kind: 'read', requestID, key, stale }));
+  /** Reads key, linearizably unless stale, and resolves with the final reply; onPending as for propose. */
+  read(key: string, stale = false, onPending?: (r: Reply) => void): Promise<Reply> {
+    return this.request((requestID) => ({ kind: 'read', requestID, key, stale }), onPending);
   }
 
   /** Asks the cluster to hand leadership to node to. */
@@ -142,10 +147,10 @@ export class NodeHost {
     this.opts.storage.close();
   }
 
-  private request(make: (id: bigint) => Input): Promise<Reply> {
+  private request(make: (id: bigint) => Input, onPending?: (r: Reply) => void): Promise<Reply> {
     if (this.stopped) return Promise.reject(new RequestError(`node ${this.id} stopped`));
     const id = this.nextRequest++;
-    const p = new Promise<Reply>((resolve, reject) => this.waiters.set(id, { resolve, reject }));
+    const p = new Promise<Reply>((resolve, reject) => this.waiters.set(id, { resolve, reject, onPending }));
     this.enqueue(make(id));
     return p;
   }
@@ -219,7 +224,11 @@ export class NodeHost {
           this.endpoint.send(e.message.to, e.encoded ?? encodeMessage(e.message));
           break;
         case 'reply': {
-          if (e.code === 1) break; // pending: the final reply follows
+          if (e.code === 1) {
+            // Pending: the final reply follows.
+            this.waiters.get(e.requestID)?.onPending?.(e);
+            break;
+          }
           const w = this.waiters.get(e.requestID);
           this.waiters.delete(e.requestID);
           w?.resolve(e);

@@ -12,4 +12,5 @@ export * from './node.js';
 export * from './host.js';
 export * from './storage.js';
 export * from './network.js';
+export * from './broadcast.js';
 export * from './refsim.js';

@@ -1,0 +1,41 @@
+// Messages between the page and a node's worker (structured clone keeps
+// bigints and Uint8Arrays). The page sends commands; the worker answers
+// with the engine's status, events and replies, nothing invented.
+
+import type { Chaos, Command, EngineStatus, Event, Reply } from '../../shim/index.js';
+
+/** Starts the node: what its init record needs besides what storage holds. */
+export interface StartMsg {
+  type: 'start';
+  id: bigint;
+  voters: bigint[];
+  seed: bigint;
+  preVote: boolean;
+  electionTicks: bigint;
+  heartbeatTicks: bigint;
+  tickMs: number;
+  /** Absolute URL of raft.wasm. */
+  wasmUrl: string;
+  /** The BroadcastChannel and IndexedDB database prefix of the cluster. */
+  cluster: string;
+  chaos: Chaos;
+}
+
+export type ToWorker =
+  | StartMsg
+  | { type: 'propose'; rid: number; command: Command }
+  | { type: 'read'; rid: number; key: string }
+  | { type: 'chaos'; chaos: Chaos };
+
+export type FromWorker =
+  | { type: 'status'; status: EngineStatus; terms: bigint[]; firstIndex: bigint }
+  | { type: 'event'; event: Event }
+  | { type: 'pending'; rid: number; reply: Reply }
+  | { type: 'reply'; rid: number; reply: Reply }
+  | { type: 'failed'; rid: number; error: string }
+  | { type: 'fatal'; error: string };
+
+/** The IndexedDB database of node id in cluster. */
+export function dbName(cluster: string, id: bigint): string {
+  return `${cluster}-node-${id}`;
+}

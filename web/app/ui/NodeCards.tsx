@@ -1,0 +1,63 @@
+import { ledColour, roleName } from '../cluster/store.js';
+import { useCluster } from './context.js';
+
+export function QuorumBadge() {
+  const { store } = useCluster();
+  const ok = store.quorum.value;
+  return (
+    <div class="badges">
+      <span class={`badge ${ok ? 'ok' : 'bad'}`} data-testid="quorum" role="status">
+        {ok ? 'QUORUM ✓' : 'NO QUORUM ✗'}
+      </span>
+      <span class="badge" data-testid="term">
+        TERM {String(store.term.value)}
+      </span>
+      <span class="badge" data-testid="leader">
+        LEADER {store.leader.value ? `NODE ${store.leader.value.id}` : '—'}
+      </span>
+    </div>
+  );
+}
+
+export function NodeCards() {
+  const c = useCluster();
+  return (
+    <section class="cards" aria-label="Nodes">
+      {c.store.nodes.value.map((n) => {
+        const role = roleName(n);
+        const s = n.status;
+        return (
+          <article class={`card ${role}`} data-testid={`node-${n.id}`} data-role={role} key={String(n.id)}>
+            <header>
+              <span class={`led ${ledColour(role)}`} aria-hidden="true" />
+              <h3>NODE {String(n.id)}</h3>
+              <span class="role" data-testid={`role-${n.id}`}>
+                {role.toUpperCase()}
+              </span>
+            </header>
+            <dl>
+              <dt>Term</dt>
+              <dd data-testid={`term-${n.id}`}>{s ? String(s.term) : '—'}</dd>
+              <dt>Log</dt>
+              <dd data-testid={`log-${n.id}`}>{s ? String(s.lastIndex) : '—'}</dd>
+              <dt>Commit</dt>
+              <dd data-testid={`commit-${n.id}`}>{s ? String(s.commit) : '—'}</dd>
+              <dt>Keys</dt>
+              <dd>{s ? String(s.keys) : '—'}</dd>
+            </dl>
+            <div class="card-actions">
+              {n.online ? (
+                <button type="button" class="danger" onClick={() => c.kill(n.id)}>
+                  Kill Node {String(n.id)}
+                </button>
+              ) : null}
+              <button type="button" onClick={() => c.restart(n.id)}>
+                Restart Node {String(n.id)}
+              </button>
+            </div>
+          </article>
+        );
+      })}
+    </section>
+  );
+}

@@ -1,0 +1,75 @@
+// Driving the dashboard: launching Debian's Chromium, reading what the
+// page shows, polling until it shows what a test expects.
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/** Calls f until it returns a value other than undefined, or fails after timeout ms naming what it waited for. */
+export async function until<T>(what: string, f: () => Promise<T | undefined>, timeout = 20_000): Promise<T> {
+  const end = Date.now() + timeout;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The roles the node cards show, by node id. */
+export async function roles(page: Page): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const id of ['1', '2', '3']) out[id] = (await page.getByTestId(`node-${id}`).getAttribute('data-role')) ?? '';
+  return out;
+}
+
+/** Waits for exactly one leader with QUORUM shown, other than not; returns its id. */
+export function leader(page: Page, not?: string, timeout?: number): Promise<string> {
+  return until(
+    `a leader${not ? ` other than node ${not}` : ''} with quorum`,
+    async () => {
+      const r = await roles(page);
+      const leaders = Object.keys(r).filter((id) => r[id] === 'leader');
+      const quorum = await page.getByTestId('quorum').textContent();
+      if (leaders.length !== 1 || leaders[0] === not || quorum !== 'QUORUM ✓') return undefined;
+      return leaders[0];
+    },
+    timeout,
+  );
+}
+
+/** Types a terminal command and waits for its final answer (not pending). */
+export async function run(page: Page, command: string, timeout = 30_000): Promise<string> {
+  const lines = page.getByTestId('terminal').locator('li');
+  const before = await lines.count();
+  const last = before > 0 ? await lines.last().getAttribute('data-seq') : null;
+  await page.getByLabel('Command').fill(command);
+  await page.getByRole('button', { name: 'Run' }).click();
+  return until(
+    `the answer to ${command}`,
+    async () => {
+      const line = lines.last();
+      if ((await line.getAttribute('data-seq')) === last) return undefined;
+      const text = (await line.getByTestId('output').textContent()) ?? '';
+      return text.startsWith('⏳') || text === '…' ? undefined : text;
+    },
+    timeout,
+  );
+}
+
+/** The log length node id's card shows. */
+export async function logLength(page: Page, id: string): Promise<number> {
+  return Number(await page.getByTestId(`log-${id}`).textContent());
+}
