@@ -44,8 +44,12 @@ fuzz:
 	  done; \
 	done
 
-## build: bin/raft.wasm (with its sha256) and bin/wraft, which embeds it
+## build: bin/raft.wasm (with its sha256), the dashboard (web/dist-app, with
+## that same raft.wasm) and bin/wraft, which embeds both
 build: wasm
+	cd web && npm ci --no-audit --no-fund && npm run build:app
+	find dashboard/site -mindepth 1 ! -name README.md -delete
+	cp -r web/dist-app/. dashboard/site/
 	$(GO) build -trimpath -o bin/wraft ./cmd/wraft
 
 ## wasm: raft.wasm, its sha256 (sha256sum format) and the copy the daemon embeds
@@ -71,6 +75,7 @@ web-test:
 
 clean:
 	rm -rf bin dist host/corewasm/core/raft.wasm
+	find dashboard/site -mindepth 1 ! -name README.md -delete
 
 .PHONY: web-e2e screenshots
 
@@ -78,7 +83,7 @@ clean:
 ## nodes in workers; elections, kv, kill/restart, reload, phone width
 web-e2e:
 	@test -f bin/raft.wasm || $(MAKE) build
-	cd web && npm ci && npm run build:app && npm run test:e2e
+	cd web && npm ci --no-audit --no-fund && npm run build:app && npm run test:e2e
 
 ## screenshots: docs/assets/dashboard-{desktop,phone}.png from the built dashboard
 screenshots:

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -20,12 +22,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wraft/wraft/client"
+	"github.com/wraft/wraft/dashboard"
 )
 
 type demoFlags struct {
-	data  string
-	core  string
-	nodes int
+	data      string
+	core      string
+	nodes     int
+	dashboard string
 }
 
 func demoCmd() *cobra.Command {
@@ -43,6 +47,7 @@ enabled with a random admin token, which the demo prints.`,
 	cmd.Flags().StringVar(&f.data, "data", "", "data directory (default: a temporary folder, removed on exit)")
 	cmd.Flags().StringVar(&f.core, "core", "wasm", `"wasm", "native" or the path of a raft.wasm`)
 	cmd.Flags().IntVar(&f.nodes, "nodes", 3, "number of nodes (1 to 9)")
+	cmd.Flags().StringVar(&f.dashboard, "dashboard", "127.0.0.1:8080", `where to serve the dashboard ("" for nowhere)`)
 	return cmd
 }
 
@@ -92,6 +97,13 @@ func runDemo(f demoFlags) error {
 	}
 	defer stopAll(nodes)
 
+	dashURL, stopDash, err := serveDashboard(f.dashboard)
+	if err != nil {
+		stopAll(nodes)
+		return err
+	}
+	defer stopDash()
+
 	c, err := client.New(endpoints)
 	if err != nil {
 		return err
@@ -120,6 +132,9 @@ func runDemo(f demoFlags) error {
 	fmt.Printf("\nwraft demo: %d nodes are running; node %d leads.\n", f.nodes, leader)
 	for _, n := range nodes {
 		fmt.Printf("  node %d  pid %-7d api %s  data %s\n", n.id, n.cmd.Process.Pid, endpoints[n.id-1], n.args[6])
+	}
+	if dashURL != "" {
+		fmt.Printf("\nOpen the dashboard: %s\n  (three more raft.wasm nodes, running in your browser: kill, partition and watch them)\n", dashURL)
 	}
 	fmt.Printf(`
 Try, in another terminal:
@@ -208,4 +223,34 @@ func stopAll(nodes []*demoNode) {
 			<-n.done
 		}
 	}
+}
+
+// serveDashboard serves the embedded dashboard at addr and returns its URL
+// and a function that stops it. Without an embedded dashboard it says so
+// and serves nothing.
+func serveDashboard(addr string) (string, func(), error) {
+	if addr == "" {
+		return "", func() {}, nil
+	}
+	site, err := dashboard.FS()
+	if errors.Is(err, dashboard.ErrNotBuilt) {
+		fmt.Fprintln(os.Stderr, "wraft demo: this binary has no dashboard embedded (build it with `make build`)")
+		return "", func() {}, nil
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("serve the dashboard on %s: %w (choose another with --dashboard)", addr, err)
+	}
+	files := http.FileServerFS(site)
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, ".wasm") {
+			w.Header().Set("Content-Type", "application/wasm")
+		}
+		files.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
 }
