@@ -203,11 +203,13 @@ func (c *Client) pick() string {
 	return c.endpoints[c.next%len(c.endpoints)]
 }
 
-// skip moves the round-robin past ep.
+// skip moves the round-robin past ep if ep is the endpoint it would pick
+// next. (pick advances before it picks, so the one it picked last is
+// passed over anyway.)
 func (c *Client) skip(ep string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.endpoints[c.next%len(c.endpoints)] == ep {
+	if c.endpoints[(c.next+1)%len(c.endpoints)] == ep {
 		c.next++
 	}
 }

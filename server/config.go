@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net"
 	"slices"
 	"time"
 
@@ -25,7 +26,13 @@ type Config struct {
 	// Peers maps every member's id to its peer (raft) address, this node's
 	// included: that entry is the address to listen on.
 	Peers map[uint64]string
-	// API is the HTTP address of the client API, such as 127.0.0.1:8001.
+	// Listener, if set, is the peer listener, used instead of listening at
+	// Peers[ID] (which must still be its address, for status). Start takes
+	// ownership of it: it is closed by Stop, or at once if Start fails.
+	// Tests listen at 127.0.0.1:0 to learn every node's address first.
+	Listener net.Listener
+	// API is the HTTP address of the client API, such as 127.0.0.1:8001
+	// (port 0 picks a free port; APIAddr says which).
 	API string
 	// DataDir holds the write-ahead log.
 	DataDir string

@@ -47,6 +47,8 @@ type Node struct {
 type call struct {
 	in   engine.Input // Propose or Read, RequestID set by the loop
 	done chan engine.Reply
+	// reply is the final reply while carryOut holds it back.
+	reply engine.Reply
 	// pending is closed if the engine said the request waits (for an
 	// election, say) before its final answer.
 	pending chan struct{}
@@ -58,6 +60,7 @@ const maxEvents = 200
 // the loop. Stop it with Stop.
 func Start(cfg Config) (*Node, error) {
 	if err := cfg.check(); err != nil {
+		closeListener(cfg.Listener)
 		return nil, err
 	}
 	n := &Node{
@@ -71,10 +74,12 @@ func Start(cfg Config) (*Node, error) {
 	}
 	wal, st, err := storage.Open(storage.Options{Dir: cfg.DataDir, NoSync: cfg.NoSync, Logger: n.log})
 	if err != nil {
+		closeListener(cfg.Listener)
 		return nil, fmt.Errorf("server: open storage: %w", err)
 	}
 	n.wal = wal
 	if err := n.newCore(st); err != nil {
+		closeListener(cfg.Listener)
 		wal.Close()
 		return nil, err
 	}
@@ -85,7 +90,7 @@ func Start(cfg Config) (*Node, error) {
 		}
 	}
 	n.tr, err = transport.New(transport.Config{
-		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Peers: peers, TLS: cfg.TLS, Logger: n.log,
+		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: peers, TLS: cfg.TLS, Logger: n.log,
 	}, n.deliver)
 	if err != nil {
 		wal.Close()
@@ -109,6 +114,14 @@ func Start(cfg Config) (*Node, error) {
 	n.log.Info("node started", "peer", cfg.Peers[cfg.ID], "api", n.ln.Addr().String(), "core", cfg.CoreName,
 		"restored_entries", len(st.Entries), "term", st.HardState.Term)
 	return n, nil
+}
+
+// closeListener closes a peer listener that Start was given but could not
+// hand to the transport.
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		ln.Close()
+	}
 }
 
 // newCore creates the core from what storage holds.
@@ -280,9 +293,17 @@ func (n *Node) loop(ctx context.Context) {
 	}
 }
 
-// carryOut performs effects in order. Storage acknowledgements go into the
-// next batch.
+// carryOut performs effects in order, except that final replies go out
+// last: once the batch's status and events are published, a client that
+// has its answer finds them in /v1/status and /v1/events. Storage
+// acknowledgements go into the next batch.
 func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next *[]engine.Input) error {
+	var final []*call
+	defer func() {
+		for _, c := range final {
+			c.done <- c.reply
+		}
+	}()
 	for _, ef := range effects {
 		switch ef := ef.(type) {
 		case engine.Persist:
@@ -308,7 +329,8 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 			}
 			delete(waiting, ef.RequestID)
 			n.metrics.replies.WithLabelValues(ef.Code.String()).Inc()
-			c.done <- ef
+			c.reply = ef
+			final = append(final, c)
 		case engine.Emit:
 			n.event(ef.Event)
 		case engine.StatusReport:
