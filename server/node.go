@@ -22,11 +22,13 @@ type Node struct {
 	cfg Config
 	log *slog.Logger
 
-	wal  *storage.WAL
-	core engine.Core
-	tr   *transport.Transport
-	http *http.Server
-	ln   net.Listener
+	wal *storage.WAL
+	// durable is the hard state storage holds.
+	durable raft.HardState
+	core    engine.Core
+	tr      *transport.Transport
+	http    *http.Server
+	ln      net.Listener
 
 	inbox chan raft.Message
 	calls chan *call
@@ -131,6 +133,7 @@ func (n *Node) newCore(st storage.State) error {
 		return fmt.Errorf("server: start core: %w", err)
 	}
 	n.core = core
+	n.durable = st.HardState
 	return nil
 }
 
@@ -304,18 +307,23 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 			c.done <- c.reply
 		}
 	}()
-	for _, ef := range effects {
+	early := n.sendEarly(effects)
+	for i, ef := range effects {
 		switch ef := ef.(type) {
 		case engine.Persist:
 			start := time.Now()
 			if err := n.wal.Save(ef.HardState, ef.Entries); err != nil {
 				return fmt.Errorf("server: persist: %w", err)
 			}
+			n.durable = ef.HardState
 			n.metrics.persist.Observe(time.Since(start).Seconds())
 			if k := len(ef.Entries); k > 0 {
 				*next = append(*next, engine.StorageAck{Index: ef.Entries[k-1].Index, Term: ef.Entries[k-1].Term})
 			}
 		case engine.Send:
+			if i < len(early) && early[i] {
+				continue
+			}
 			n.metrics.sent.WithLabelValues(ef.Message.Type.String()).Inc()
 			n.tr.Send(ef.Message)
 		case engine.Reply:
@@ -338,6 +346,33 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 		}
 	}
 	return nil
+}
+
+// sendEarly sends, before the batch's Persist, the messages that do not
+// depend on it, and reports which effects it sent. The effect order asks
+// for every Send to wait for the Persist before it, but a leader's appends
+// and heartbeats depend only on its term, and the term and vote are
+// unchanged when the Persist carries only entries and the commit index: so
+// the leader's disk write overlaps replication (Raft thesis §10.2.1). The
+// leader counts its own copy only once StorageAck says it is durable. A
+// follower's acknowledgement (MsgAppResp) and every vote still wait.
+func (n *Node) sendEarly(effects []engine.Effect) []bool {
+	if len(effects) == 0 {
+		return nil
+	}
+	p, ok := effects[0].(engine.Persist)
+	if !ok || p.HardState.Term != n.durable.Term || p.HardState.Vote != n.durable.Vote {
+		return nil
+	}
+	early := make([]bool, len(effects))
+	for i, ef := range effects {
+		if s, ok := ef.(engine.Send); ok && (s.Message.Type == raft.MsgApp || s.Message.Type == raft.MsgHeartbeat) {
+			n.metrics.sent.WithLabelValues(s.Message.Type.String()).Inc()
+			n.tr.Send(s.Message)
+			early[i] = true
+		}
+	}
+	return early
 }
 
 func (n *Node) event(ev raft.Event) {
