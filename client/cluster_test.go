@@ -3,61 +3,18 @@ package client_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/wraft/wraft/client"
-	"github.com/wraft/wraft/host"
-	"github.com/wraft/wraft/server"
+	"github.com/wraft/wraft/server/servertest"
 )
-
-// startCluster starts three in-process nodes on 127.0.0.1 with the native
-// core and returns them and their API endpoints; they stop when the test
-// ends (a test may stop one earlier: Stop twice is not allowed, so it sets
-// the node to nil).
-func startCluster(t *testing.T) ([]*server.Node, []string) {
-	t.Helper()
-	peers := map[uint64]string{}
-	lns := map[uint64]net.Listener{}
-	for id := uint64(1); id <= 3; id++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() }) // in case Start never takes it
-		lns[id], peers[id] = ln, ln.Addr().String()
-	}
-	nodes := make([]*server.Node, 3)
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if n != nil {
-				n.Stop()
-			}
-		}
-	})
-	var endpoints []string
-	for id := uint64(1); id <= 3; id++ {
-		cfg := server.Config{ID: id, Peers: peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", NoSync: true, Logger: slog.New(slog.DiscardHandler)}
-		cfg.Engine.Raft.ElectionTicks = 20
-		cfg.Engine.Raft.Seed = id
-		n, err := server.Start(cfg)
-		if err != nil {
-			t.Fatalf("start node %d: %v", id, err)
-		}
-		nodes[id-1] = n
-		endpoints = append(endpoints, n.APIAddr()) // bare host:port, as a user may give them
-	}
-	return nodes, endpoints
-}
 
 // TestCluster runs the client against a real cluster: it finds the leader,
 // writes, reads and swaps, and goes on writing after the leader stops.
 func TestCluster(t *testing.T) {
-	nodes, endpoints := startCluster(t)
-	c := newClient(t, endpoints...)
+	cl := servertest.Start(t, 3)
+	c := newClient(t, cl.Endpoints...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -94,8 +51,7 @@ func TestCluster(t *testing.T) {
 	}
 
 	// Stop the leader: the client retries through the election.
-	nodes[leader-1].Stop()
-	nodes[leader-1] = nil
+	cl.Stop(leader)
 	rep, err = c.Set(ctx, "after", []byte("failover"))
 	if err != nil || rep.Code != "ok" || rep.Leader == leader {
 		t.Fatalf("Set after the leader stopped: %+v, %v", rep, err)
@@ -105,10 +61,9 @@ func TestCluster(t *testing.T) {
 	}
 
 	// Stop a second node: no quorum.
-	for i, n := range nodes {
+	for i, n := range cl.Nodes {
 		if n != nil {
-			n.Stop()
-			nodes[i] = nil
+			cl.Stop(uint64(i + 1))
 			break
 		}
 	}

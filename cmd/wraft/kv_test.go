@@ -3,46 +3,20 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/wraft/wraft/client"
-	"github.com/wraft/wraft/host"
-	"github.com/wraft/wraft/server"
+	"github.com/wraft/wraft/server/servertest"
 )
 
-// startCluster starts three in-process nodes on 127.0.0.1 with the native
-// core, stopped when the test ends, waits for a leader and returns their
-// API endpoints.
+// startCluster starts three in-process nodes, waits for a leader and
+// returns their API endpoints.
 func startCluster(t *testing.T) []string {
 	t.Helper()
-	peers := map[uint64]string{}
-	lns := map[uint64]net.Listener{}
-	for id := uint64(1); id <= 3; id++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() }) // in case Start never takes it
-		lns[id], peers[id] = ln, ln.Addr().String()
-	}
-	var endpoints []string
-	for id := uint64(1); id <= 3; id++ {
-		cfg := server.Config{ID: id, Peers: peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", NoSync: true, Logger: slog.New(slog.DiscardHandler)}
-		cfg.Engine.Raft.ElectionTicks = 20
-		cfg.Engine.Raft.Seed = id
-		n, err := server.Start(cfg)
-		if err != nil {
-			t.Fatalf("start node %d: %v", id, err)
-		}
-		t.Cleanup(func() { n.Stop() })
-		endpoints = append(endpoints, n.APIAddr())
-	}
+	endpoints := servertest.Start(t, 3).Endpoints
 	c, err := client.New(endpoints)
 	if err != nil {
 		t.Fatal(err)
