@@ -36,6 +36,7 @@ type Engine struct {
 	replies    []Effect
 	lastStatus Status
 	hasStatus  bool
+	scratch    Status
 }
 
 // New returns an engine that recovers from r, what storage holds. Entries
@@ -110,9 +111,12 @@ func (e *Engine) collect() []Effect {
 	for _, ev := range rd.Events {
 		out = append(out, Emit{Event: ev})
 	}
-	if s := e.Status(); !e.hasStatus || !s.equal(e.lastStatus) {
-		e.lastStatus, e.hasStatus = s, true
-		out = append(out, StatusReport{Status: s})
+	// The status is rebuilt in a scratch value every call and copied out
+	// only when it changed.
+	e.statusInto(&e.scratch)
+	if !e.hasStatus || !e.scratch.equal(e.lastStatus) {
+		e.lastStatus, e.hasStatus = e.scratch.clone(), true
+		out = append(out, StatusReport{Status: e.lastStatus.clone()})
 	}
 	return out
 }
@@ -144,7 +148,21 @@ func (e *Engine) apply(ent raft.Entry) {
 
 // Status returns the engine's current status.
 func (e *Engine) Status() Status {
-	return Status{Status: e.node.Status(), Applied: e.applied, Keys: e.store.Len(), Pending: len(e.requests)}
+	var s Status
+	e.statusInto(&s)
+	return s
+}
+
+func (e *Engine) statusInto(s *Status) {
+	e.node.StatusInto(&s.Status)
+	s.Applied, s.Keys, s.Pending = e.applied, e.store.Len(), len(e.requests)
+}
+
+// clone returns a copy of s that shares no memory with it.
+func (s Status) clone() Status {
+	s.Voters = slices.Clone(s.Voters)
+	s.Progress = slices.Clone(s.Progress)
+	return s
 }
 
 func (s Status) equal(o Status) bool {

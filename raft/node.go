@@ -200,7 +200,16 @@ func (n *Node) Tick() {
 
 // Status returns the node's current status.
 func (n *Node) Status() Status {
-	s := Status{
+	var s Status
+	n.StatusInto(&s)
+	return s
+}
+
+// StatusInto fills s with the node's current status, reusing s's slices:
+// a host that polls the status every step allocates nothing.
+func (n *Node) StatusInto(s *Status) {
+	voters, progress := s.Voters[:0], s.Progress[:0]
+	*s = Status{
 		ID:          n.id,
 		Role:        n.role,
 		Term:        n.term,
@@ -210,23 +219,22 @@ func (n *Node) Status() Status {
 		LastIndex:   n.log.lastIndex(),
 		LastTerm:    n.log.lastTerm(),
 		Stable:      n.log.stable,
-		Voters:      slices.Clone(n.voters),
+		Voters:      append(voters, n.voters...),
 		Alive:       n.alive(),
 		Transferee:  n.transferee,
 		PreVote:     !n.cfg.DisablePreVote,
 		CheckQuorum: !n.cfg.DisableCheckQuorum,
 	}
 	if n.role == RoleLeader {
-		s.Progress = make([]PeerStatus, len(n.voters))
 		for i, id := range n.voters {
 			pr := &n.prs[i]
-			s.Progress[i] = PeerStatus{
+			progress = append(progress, PeerStatus{
 				ID: id, Match: pr.match, Next: pr.next, State: pr.state,
 				Active: id == n.id || n.heardRecently(i), Inflight: len(pr.inflight),
-			}
+			})
 		}
+		s.Progress = progress
 	}
-	return s
 }
 
 // heardRecently reports whether voter slot i sent a message within the last
