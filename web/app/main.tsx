@@ -2,6 +2,8 @@ import { render } from 'preact';
 
 import { ClusterController } from './cluster/controller.js';
 import { createClusterStore } from './cluster/store.js';
+import { Connect } from './remote/Connect.js';
+import { createSession } from './remote/session.js';
 import { Chaos } from './ui/Chaos.js';
 import { ClusterContext } from './ui/context.js';
 import { EventLog } from './ui/EventLog.js';
@@ -21,21 +23,24 @@ const controller = new ClusterController(store, {
   newWorker: () => new Worker(new URL('./cluster/worker.ts', import.meta.url), { type: 'module' }),
 });
 store.preVote.subscribe((on) => localStorage.setItem(PREVOTE_KEY, on ? 'on' : 'off'));
+const session = createSession(controller);
 
 function App() {
+  const dashboard = session.active.value;
   return (
-    <ClusterContext.Provider value={controller}>
+    <ClusterContext.Provider value={dashboard}>
       <header class="top">
-        <h1>wraft · raft.wasm ×3</h1>
+        <h1>{dashboard.title}</h1>
         <QuorumBadge />
       </header>
       <main>
+        <Connect session={session} />
         <NodeCards />
         <div class="grid">
           <Terminal />
           <Chaos />
         </div>
-        <LogView />
+        {dashboard.caps.logs ? <LogView /> : null}
         <EventLog />
       </main>
     </ClusterContext.Provider>
@@ -45,5 +50,5 @@ function App() {
 render(<App />, document.getElementById('app')!);
 controller.startAll();
 
-// For the benchmark script and the curious: the controller, from the console.
+// For the benchmark script and the curious: the in-browser cluster's controller, from the console.
 (globalThis as { wraft?: ClusterController }).wraft = controller;

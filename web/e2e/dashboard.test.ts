@@ -7,9 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
-import { launch, leader, logLength, roles, run, until } from './page.js';
+import { launch, leader, logLength, open, roles, run, until } from './page.js';
 import { serve, type StaticServer } from './server.js';
 
 const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -27,19 +27,12 @@ after(async () => {
   await server?.close();
 });
 
-/** A fresh context (its own IndexedDB) with the dashboard open. */
-async function open(viewport = { width: 1280, height: 900 }): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(server.url);
-  return { context, page };
-}
+/** The dashboard in a fresh context; close() fails the test on uncaught page errors. */
+const openPage = (viewport?: { width: number; height: number }) => open(browser, server.url, viewport);
 
 describe('dashboard', () => {
   it('elects a leader, commits a SET and GETs it back', async () => {
-    const { context, page } = await open();
+    const { close, page } = await openPage();
     const id = await leader(page);
     assert.match(id, /^[123]$/);
     assert.match((await page.getByTestId(`role-${id}`).textContent()) ?? '', /LEADER/);
@@ -48,22 +41,22 @@ describe('dashboard', () => {
     assert.match(await run(page, 'DEL temperature'), /^✓ Committed/);
     assert.equal(await run(page, 'GET temperature'), '→ (not found)');
     assert.notEqual(await page.getByTestId('events').locator('li').count(), 0);
-    await context.close();
+    await close();
   });
 
   it('elects a different leader after Kill Leader, and commits', async () => {
-    const { context, page } = await open();
+    const { close, page } = await openPage();
     const old = await leader(page);
     await page.getByRole('button', { name: 'Kill Leader' }).click();
     await until('the old leader offline', async () => ((await roles(page))[old] === 'offline' ? true : undefined));
     const next = await leader(page, old);
     assert.notEqual(next, old);
     assert.match(await run(page, 'SET pressure 14.7'), /^✓ Committed( \(2\/3 acks\))? @ index \d+$/);
-    await context.close();
+    await close();
   });
 
   it('fails a write without quorum, then recovers', async () => {
-    const { context, page } = await open();
+    const { close, page } = await openPage();
     const first = await leader(page);
     const others = ['1', '2', '3'].filter((x) => x !== first);
     await page.getByRole('button', { name: `Kill Node ${others[0]}` }).click();
@@ -73,11 +66,11 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: `Restart Node ${others[0]}` }).click();
     await leader(page);
     assert.match(await run(page, 'SET lonely 2'), /^✓ Committed/);
-    await context.close();
+    await close();
   });
 
   it('restarts a killed node that recovers its log and catches up', async () => {
-    const { context, page } = await open();
+    const { close, page } = await openPage();
     const l = await leader(page);
     const victim = ['1', '2', '3'].find((x) => x !== l)!;
     assert.match(await run(page, 'SET a 1'), /^✓/);
@@ -94,11 +87,11 @@ describe('dashboard', () => {
       return n >= target && (await roles(page))[victim] === 'follower' ? n : undefined;
     });
     assert.equal(await run(page, 'GET a'), '→ 4');
-    await context.close();
+    await close();
   });
 
   it('recovers the whole cluster from IndexedDB after a page reload', async () => {
-    const { context, page } = await open();
+    const { close, page } = await openPage();
     await leader(page);
     assert.match(await run(page, 'SET durable yes-indeed'), /^✓/);
     const before = await logLength(page, (await leader(page)));
@@ -110,11 +103,11 @@ describe('dashboard', () => {
     await page.getByRole('button', { name: 'Reset' }).click();
     await leader(page);
     assert.equal(await run(page, 'GET durable'), '→ (not found)');
-    await context.close();
+    await close();
   });
 
   it('fits a phone (390×844): no horizontal overflow, every control reachable', async () => {
-    const { context, page } = await open({ width: 390, height: 844 });
+    const { close, page } = await openPage({ width: 390, height: 844 });
     await leader(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.equal(overflow, 0, 'the page scrolls horizontally');
@@ -130,6 +123,6 @@ describe('dashboard', () => {
       assert.ok(box.height >= 20, `control ${i} too small to tap`);
     }
     assert.match(await run(page, 'SET phone ok'), /^✓/);
-    await context.close();
+    await close();
   });
 });

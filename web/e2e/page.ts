@@ -1,7 +1,9 @@
 // Driving the dashboard: launching Debian's Chromium, reading what the
 // page shows, polling until it shows what a test expects.
 
-import { chromium, type Browser, type Page } from 'playwright-core';
+import assert from 'node:assert/strict';
+
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 
@@ -72,4 +74,54 @@ export async function run(page: Page, command: string, timeout = 30_000): Promis
 /** The log length node id's card shows. */
 export async function logLength(page: Page, id: string): Promise<number> {
   return Number(await page.getByTestId(`log-${id}`).textContent());
+}
+
+/** The number node id's card shows in field (term, log, commit); NaN while it shows none. */
+export async function cardNumber(page: Page, field: 'term' | 'log' | 'commit', id: string): Promise<number> {
+  return Number(await page.getByTestId(`${field}-${id}`).textContent());
+}
+
+/** How many event-log lines of node id contain text. */
+export async function eventCount(page: Page, id: string, text: string): Promise<number> {
+  const lines = await page.getByTestId('events').locator('li').allTextContents();
+  return lines.filter((l) => l.includes(` N${id} `) && l.includes(text)).length;
+}
+
+/** Waits until every node's card shows the same log length and commit index, at least min; returns it. */
+export function converged(page: Page, min = 0, ids = ['1', '2', '3'], timeout = 30_000): Promise<number> {
+  return until(
+    `nodes ${ids.join(', ')} to show the same log length and commit (at least ${min})`,
+    async () => {
+      const logs = await Promise.all(ids.map((id) => cardNumber(page, 'log', id)));
+      const commits = await Promise.all(ids.map((id) => cardNumber(page, 'commit', id)));
+      const n = logs[0]!;
+      if (!(n >= min) || logs.some((x) => x !== n) || commits.some((x) => x !== n)) return undefined;
+      return n;
+    },
+    timeout,
+  );
+}
+
+export interface OpenPage {
+  context: BrowserContext;
+  page: Page;
+  /** Asserts that the page threw no uncaught error, then closes its context. */
+  close(): Promise<void>;
+}
+
+/** A fresh context (its own IndexedDB and localStorage) with url open; uncaught page errors are collected. */
+export async function open(browser: Browser, url: string, viewport = { width: 1280, height: 900 }): Promise<OpenPage> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(url);
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      assert.deepEqual(errors, [], 'uncaught errors in the page');
+    },
+  };
 }

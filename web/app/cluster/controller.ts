@@ -15,6 +15,7 @@ import {
   type Reply,
 } from '../../shim/index.js';
 import { dbName, type FromWorker, type ToWorker } from './protocol.js';
+import type { Capabilities, Dashboard } from '../ui/context.js';
 import type { ClusterStore } from './store.js';
 
 /** Engine timing. See README: elections are visible (1-2 s) yet quick, and stay stable under a 500 ms slow network. */
@@ -51,7 +52,9 @@ function randomId(): bigint {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export class ClusterController {
+export class ClusterController implements Dashboard {
+  readonly caps: Capabilities = { restart: true, preVote: true, logs: true, transfer: false };
+  readonly title = 'wraft · raft.wasm ×3';
   private readonly workers = new Map<bigint, Worker>();
   private readonly waiting = new Map<number, Waiting>();
   private rid = 1;
@@ -117,6 +120,14 @@ export class ClusterController {
     this.store.updateNode(id, (n) => ({ ...n, online: true, status: undefined }));
     this.store.addEvent(id, 'started (recovering from IndexedDB)');
   }
+
+  /** Stops every node (their databases stay): the page shows another cluster. */
+  stopAll(): void {
+    for (const id of this.opts.ids) this.kill(id);
+  }
+
+  /** Not in the browser: the engine's transfer is not wired to the page. */
+  transfer(_id: bigint): void {}
 
   restartAll(): void {
     for (const id of this.opts.ids) this.kill(id);

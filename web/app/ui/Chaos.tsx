@@ -19,7 +19,7 @@ export function Chaos() {
         <button type="button" class="danger" onClick={() => c.killLeader()}>
           Kill Leader
         </button>
-        <p>The worker dies with its memory; the survivors elect a new leader within an election timeout.</p>
+        <p>The node dies with its memory; the survivors elect a new leader within an election timeout.</p>
       </div>
       <div class="scenario">
         <div class="row">
@@ -49,23 +49,40 @@ export function Chaos() {
       </div>
       <div class="scenario">
         <label class="switch">
-          <input type="checkbox" checked={preVote.value} onChange={(e) => c.setPreVote((e.target as HTMLInputElement).checked)} />
+          <input
+            type="checkbox"
+            checked={preVote.value}
+            disabled={!c.caps.preVote}
+            onChange={(e) => c.setPreVote((e.target as HTMLInputElement).checked)}
+          />
           PreVote
         </label>
-        <p>Changing it restarts every node from IndexedDB with the new setting.</p>
+        <p>
+          {c.caps.preVote
+            ? 'Changing it restarts every node from IndexedDB with the new setting.'
+            : 'As the nodes report it; a native node turns it off with --no-prevote.'}
+        </p>
       </div>
       <div class="row">
         <button type="button" onClick={() => c.heal()}>
           Heal
         </button>
-        <button type="button" onClick={() => c.restartAll()}>
-          Restart All
-        </button>
-        <button type="button" class="danger" onClick={() => void c.reset()}>
-          Reset
-        </button>
+        {c.caps.restart ? (
+          <>
+            <button type="button" onClick={() => c.restartAll()}>
+              Restart All
+            </button>
+            <button type="button" class="danger" onClick={() => void c.reset()}>
+              Reset
+            </button>
+          </>
+        ) : null}
       </div>
-      <p class="hint">Restart All: every node recovers from its own IndexedDB. Reset: deletes the databases.</p>
+      <p class="hint">
+        {c.caps.restart
+          ? 'Restart All: every node recovers from its own IndexedDB. Reset: deletes the databases.'
+          : 'Kill Node crashes the process (POST /v1/admin/crash); whoever runs it restarts it, and its card comes back.'}
+      </p>
     </section>
   );
 }

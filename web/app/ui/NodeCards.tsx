@@ -51,9 +51,16 @@ export function NodeCards() {
                   Kill Node {String(n.id)}
                 </button>
               ) : null}
-              <button type="button" onClick={() => c.restart(n.id)}>
-                Restart Node {String(n.id)}
-              </button>
+              {c.caps.restart ? (
+                <button type="button" onClick={() => c.restart(n.id)}>
+                  Restart Node {String(n.id)}
+                </button>
+              ) : null}
+              {c.caps.transfer && n.online && role !== 'leader' && c.store.leader.value !== undefined ? (
+                <button type="button" onClick={() => c.transfer(n.id)}>
+                  Make Leader {String(n.id)}
+                </button>
+              ) : null}
             </div>
           </article>
         );
