@@ -123,10 +123,7 @@ func (n *Node) inLease(t MessageType) bool {
 
 // handleVote answers a MsgVote or MsgPreVote whose term is not below ours.
 func (n *Node) handleVote(m Message) {
-	respType := MsgVoteResp
-	if m.Type == MsgPreVote {
-		respType = MsgPreVoteResp
-	}
+	respType := voteRespType(m.Type)
 	// One vote per term; a pre-vote for a later term binds nothing.
 	canVote := n.vote == m.From ||
 		(n.vote == 0 && n.lead == 0) ||
@@ -151,6 +148,14 @@ func (n *Node) handleVote(m Message) {
 	}
 	n.send(Message{Type: respType, To: m.From, Reject: true})
 	n.event(EventVoteRejected, m.From, 0, voteName(m.Type)+" for node "+u(m.From)+" (term "+u(m.Term)+") rejected: "+why)
+}
+
+// voteRespType returns the answer's type for a MsgVote or MsgPreVote.
+func voteRespType(t MessageType) MessageType {
+	if t == MsgPreVote {
+		return MsgPreVoteResp
+	}
+	return MsgVoteResp
 }
 
 func voteName(t MessageType) string {

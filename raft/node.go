@@ -237,13 +237,15 @@ func (n *Node) StatusInto(s *Status) {
 	}
 }
 
-// heardRecently reports whether voter slot i sent a message within the last
-// election timeout.
+// heardRecently reports whether voter slot i sent a message within the
+// longest election timeout (2*ElectionTicks). Without a leader, voters
+// speak only when they campaign, which each does at least that often, so a
+// shorter window would count reachable voters as gone.
 func (n *Node) heardRecently(i int) bool {
-	return n.lastHeard[i] != 0 && n.now-n.lastHeard[i] < uint64(n.cfg.ElectionTicks)
+	return n.lastHeard[i] != 0 && n.now-n.lastHeard[i] < uint64(2*n.cfg.ElectionTicks)
 }
 
-// alive counts the voters heard from within an election timeout, this node
+// alive counts the voters heard from within the longest election timeout, this node
 // included.
 func (n *Node) alive() int {
 	c := 0
@@ -259,7 +261,7 @@ func (n *Node) alive() int {
 func (n *Node) Leader() uint64 { return n.lead }
 
 // Alive returns how many voters (this node included) this node heard from
-// within the last election timeout.
+// within the longest election timeout (2*ElectionTicks).
 func (n *Node) Alive() int { return n.alive() }
 
 // Voters returns the number of voters.
@@ -396,9 +398,9 @@ func (n *Node) Step(m Message) error {
 			if !force && n.inLease(m.Type) {
 				n.event(EventVoteRejected, m.From, 0, voteName(m.Type)+" for node "+u(m.From)+
 					" (term "+u(m.Term)+") rejected: have a leader")
-				if m.Type == MsgPreVote {
-					n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
-				}
+				// Answer at our own (lower) term: the candidate drops the
+				// answer as stale, but learns that we are reachable.
+				n.send(Message{Type: voteRespType(m.Type), To: m.From, Reject: true})
 				return nil
 			}
 		}

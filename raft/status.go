@@ -53,8 +53,8 @@ type PeerStatus struct {
 	Match uint64
 	Next  uint64
 	State ProgressState
-	// Active reports whether the leader heard from the peer within the last
-	// election timeout (always true for the leader itself).
+	// Active reports whether the leader heard from the peer within the
+	// longest election timeout (always true for the leader itself).
 	Active bool
 	// Inflight is the number of MsgApp sent and not yet acknowledged.
 	Inflight int
@@ -74,8 +74,8 @@ type Status struct {
 	// Stable is the highest index acknowledged as durable by storage.
 	Stable uint64
 	Voters []uint64
-	// Alive counts voters (this node included) heard from within the last
-	// election timeout.
+	// Alive counts voters (this node included) heard from within the
+	// longest election timeout (2*ElectionTicks).
 	Alive int
 	// Progress is set only on the leader, one per voter in Voters order.
 	Progress []PeerStatus

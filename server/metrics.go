@@ -43,7 +43,7 @@ func newMetrics(id uint64) *metrics {
 		applied:  g("applied_index", "Highest log index applied to the key-value store."),
 		leader:   g("leader_id", "The leader this node follows (0: none)."),
 		isLeader: g("is_leader", "1 if this node leads."),
-		alive:    g("alive_voters", "Voters heard from within an election timeout, this node included."),
+		alive:    g("alive_voters", "Voters heard from within the longest election timeout, this node included."),
 		keys:     g("keys", "Keys in the store."),
 		pending:  g("pending_requests", "Client requests waiting for an answer."),
 		handle:   h("handle_seconds", "Time the core takes per batch.", prometheus.ExponentialBuckets(1e-6, 4, 10)),
