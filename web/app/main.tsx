@@ -10,6 +10,7 @@ import { EventLog } from './ui/EventLog.js';
 import { LogView } from './ui/LogView.js';
 import { NodeCards, QuorumBadge } from './ui/NodeCards.js';
 import { Terminal } from './ui/Terminal.js';
+import { TrafficLegend } from './ui/Traffic.js';
 import './style.css';
 
 const IDS = [1n, 2n, 3n];
@@ -36,6 +37,7 @@ function App() {
       <main>
         <Connect session={session} />
         <NodeCards />
+        {dashboard.caps.traffic ? <TrafficLegend /> : null}
         <div class="grid">
           <Terminal />
           <Chaos />

@@ -51,6 +51,15 @@ export interface Channel {
   close(): void;
 }
 
+/** What became of one message at its sender: dropped (a cut link or the drop rate), or sent after delayMs. */
+export interface SendFate {
+  from: NodeId;
+  to: NodeId;
+  bytes: Uint8Array;
+  dropped: boolean;
+  delayMs: number;
+}
+
 /** Counters of one BroadcastNetwork. */
 export interface BroadcastStats {
   sent: number;
@@ -68,6 +77,8 @@ export class BroadcastNetwork implements Network {
   private delayMs = 0;
   private dropRate = 0;
   readonly stats: BroadcastStats = { sent: 0, received: 0, dropped: 0 };
+  /** Called for every message a node of this network sends, after the chaos layer decided its fate (for dashboards). */
+  onSend: ((fate: SendFate) => void) | undefined;
 
   constructor(
     /** The channel's name: one per cluster. */
@@ -109,8 +120,10 @@ export class BroadcastNetwork implements Network {
         this.stats.sent++;
         if (this.cut.has(`${id}>${to}`) || (this.dropRate > 0 && this.random() < this.dropRate)) {
           this.stats.dropped++;
+          this.onSend?.({ from: id, to, bytes, dropped: true, delayMs: this.delayMs });
           return;
         }
+        this.onSend?.({ from: id, to, bytes, dropped: false, delayMs: this.delayMs });
         const p: Packet = { from: id, to, bytes: bytes.slice() };
         if (this.delayMs > 0) setTimeout(() => post(p), this.delayMs);
         else post(p);

@@ -64,4 +64,17 @@ describe('BroadcastNetwork', () => {
     assert.deepEqual(log, ['1>2:1']);
     assert.equal(nets[0]!.stats.dropped, 1);
   });
+
+  it('tells onSend the fate of every message it sends', async () => {
+    const { nets, eps, close } = setup();
+    const fates: string[] = [];
+    nets[0]!.onSend = (f) => fates.push(`${f.from}>${f.to}:${f.bytes[0]}:${f.dropped ? 'dropped' : `${f.delayMs}ms`}`);
+    eps[0]!.send(2n, new Uint8Array([1]));
+    nets[0]!.setChaos({ cut: ['1>3'], delayMs: 20, dropRate: 0 });
+    eps[0]!.send(3n, new Uint8Array([2]));
+    eps[0]!.send(2n, new Uint8Array([3]));
+    await settle(60);
+    close();
+    assert.deepEqual(fates, ['1>2:1:0ms', '1>3:2:dropped', '1>2:3:20ms']);
+  });
 });

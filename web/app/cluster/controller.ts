@@ -53,7 +53,7 @@ function randomId(): bigint {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class ClusterController implements Dashboard {
-  readonly caps: Capabilities = { restart: true, preVote: true, logs: true, transfer: false };
+  readonly caps: Capabilities = { restart: true, preVote: true, logs: true, transfer: false, traffic: true };
   readonly title = 'wraft · raft.wasm ×3';
   private readonly workers = new Map<bigint, Worker>();
   private readonly waiting = new Map<number, Waiting>();
@@ -264,6 +264,9 @@ export class ClusterController implements Dashboard {
         break;
       case 'event':
         this.store.addEvent(id, eventText(m.event));
+        break;
+      case 'traffic':
+        this.store.traffic.record(m.flights);
         break;
       case 'pending':
         this.waiting.get(m.rid)?.onPending(m.reply);

@@ -27,9 +27,28 @@ export type ToWorker =
   | { type: 'read'; rid: number; key: string }
   | { type: 'chaos'; chaos: Chaos };
 
+/**
+ * Messages a node sent during one tick to one peer, of one type and one
+ * fate, folded into one report (heartbeats every 100 ms stay a handful).
+ */
+export interface Flight {
+  from: bigint;
+  to: bigint;
+  /** The wire MessageType. */
+  type: number;
+  /** Date.now() when the first of them left. */
+  sentAt: number;
+  /** The chaos layer's delay. */
+  delayMs: number;
+  /** Lost at the sender: a cut link or the drop rate. */
+  dropped: boolean;
+  count: number;
+}
+
 export type FromWorker =
   | { type: 'status'; status: EngineStatus; terms: bigint[]; firstIndex: bigint }
   | { type: 'event'; event: Event }
+  | { type: 'traffic'; flights: Flight[] }
   | { type: 'pending'; rid: number; reply: Reply }
   | { type: 'reply'; rid: number; reply: Reply }
   | { type: 'failed'; rid: number; error: string }

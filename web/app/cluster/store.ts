@@ -5,6 +5,7 @@
 import { computed, signal } from '@preact/signals';
 
 import { Role, type EngineStatus } from '../../shim/index.js';
+import { createTrafficStore } from './traffic.js';
 
 export interface NodeView {
   id: bigint;
@@ -116,6 +117,8 @@ export function createClusterStore(ids: readonly bigint[], preVote: boolean) {
     term,
     quorum,
     alive,
+    /** Messages between the nodes (the in-browser cluster's workers report them). */
+    traffic: createTrafficStore(),
     updateNode(id: bigint, f: (n: NodeView) => NodeView): void {
       nodes.value = nodes.value.map((n) => (n.id === id ? f(n) : n));
     },

@@ -14,7 +14,7 @@ import {
   newConfig,
   type Reply,
 } from '../../shim/index.js';
-import { dbName, type FromWorker, type StartMsg, type ToWorker } from './protocol.js';
+import { dbName, type Flight, type FromWorker, type StartMsg, type ToWorker } from './protocol.js';
 import { TermLog } from './termlog.js';
 
 /** How many of the newest entries the log view gets. */
@@ -25,6 +25,14 @@ const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 let host: NodeHost | undefined;
 let net: BroadcastNetwork | undefined;
 let log: TermLog | undefined;
+/** This tick's sends, by peer, type and fate; posted to the page at the next tick. */
+const flights = new Map<string, Flight>();
+
+function flushFlights(): void {
+  if (flights.size === 0) return;
+  post({ type: 'traffic', flights: [...flights.values()] });
+  flights.clear();
+}
 const early: ToWorker[] = [];
 
 async function start(m: StartMsg): Promise<void> {
@@ -32,6 +40,14 @@ async function start(m: StartMsg): Promise<void> {
   const module = await WebAssembly.compile(bytes);
   log = new TermLog(await IndexedDBStorage.open(dbName(m.cluster, m.id)));
   net = new BroadcastNetwork(`${m.cluster}-net`, m.chaos);
+  net.onSend = (f) => {
+    // A wire message starts with its version byte, then its type.
+    const type = f.bytes[1] ?? 0;
+    const key = `${f.to}/${type}/${f.dropped}`;
+    const had = flights.get(key);
+    if (had !== undefined) had.count++;
+    else flights.set(key, { from: f.from, to: f.to, type, sentAt: Date.now(), delayMs: f.delayMs, dropped: f.dropped, count: 1 });
+  };
   const config = newConfig(m.id, m.voters, m.seed, {
     electionTicks: m.electionTicks,
     heartbeatTicks: m.heartbeatTicks,
@@ -47,7 +63,10 @@ async function start(m: StartMsg): Promise<void> {
     onEvent: (event) => post({ type: 'event', event }),
   });
   const h = host;
-  setInterval(() => h.tick(), m.tickMs);
+  setInterval(() => {
+    flushFlights();
+    h.tick();
+  }, m.tickMs);
   h.tick();
   for (const x of early.splice(0)) handle(x);
 }

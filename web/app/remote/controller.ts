@@ -23,7 +23,7 @@ function randomClient(): string {
 }
 
 export class RemoteController implements Dashboard {
-  readonly caps: Capabilities = { restart: false, preVote: false, logs: false, transfer: true };
+  readonly caps: Capabilities = { restart: false, preVote: false, logs: false, transfer: true, traffic: false };
   readonly title: string;
   private readonly sockets: (WebSocket | undefined)[] = [];
   private closed = false;

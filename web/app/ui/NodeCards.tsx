@@ -1,5 +1,6 @@
 import { ledColour, roleName } from '../cluster/store.js';
 import { useCluster } from './context.js';
+import { TrafficLayer } from './Traffic.js';
 
 export function QuorumBadge() {
   const { store } = useCluster();
@@ -65,6 +66,7 @@ export function NodeCards() {
           </article>
         );
       })}
+      {c.caps.traffic ? <TrafficLayer /> : null}
     </section>
   );
 }

@@ -17,6 +17,8 @@ export interface Capabilities {
   logs: boolean;
   /** Hand leadership to a node. */
   transfer: boolean;
+  /** The messages between the nodes, drawn over the cards. */
+  traffic: boolean;
 }
 
 /** The controls the components call; both controllers implement them. */
