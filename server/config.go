@@ -57,6 +57,10 @@ type Config struct {
 	NoSync bool
 	// Logger receives the node's logs (default slog.Default()).
 	Logger *slog.Logger
+	// OnStatus, if set, is called with each status the core reports (a
+	// status LED follows it), on the node's loop goroutine: it must
+	// return at once and must not keep s.Voters or s.Progress.
+	OnStatus func(s engine.Status)
 }
 
 // DefaultTick is the engine tick interval. With the default 10 election

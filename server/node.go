@@ -399,6 +399,9 @@ func (n *Node) setStatus(s engine.Status) {
 	n.mu.Unlock()
 	n.metrics.observe(s)
 	n.hub.publish(statusJSON(s))
+	if n.cfg.OnStatus != nil {
+		n.cfg.OnStatus(s)
+	}
 }
 
 // recreate replaces a failed core with a new one built from storage.

@@ -107,7 +107,7 @@ func appendMessageFrame(b []byte, m raft.Message) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0)
 	b = wire.AppendMessage(b, m)
-	n := len(b) - start - frameHeaderBytes
+	n := uint64(len(b) - start - frameHeaderBytes)
 	if n > 1<<32-1 { // not representable; the caller's size check rejects it
 		n = 1<<32 - 1
 	}

@@ -16,8 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wraft/wraft/engine"
 	"github.com/wraft/wraft/host"
 	"github.com/wraft/wraft/host/corewasm"
+	"github.com/wraft/wraft/led"
 	"github.com/wraft/wraft/server"
 	"github.com/wraft/wraft/transport"
 )
@@ -39,6 +41,7 @@ type nodeFlags struct {
 	tlsCA          string
 	logLevel       string
 	noSync         bool
+	led            string
 }
 
 func nodeCmd() *cobra.Command {
@@ -74,6 +77,9 @@ WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key for --tls-cert")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate that signs every member's certificate")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fl.StringVar(&f.led, "led", "none", `status light: none, terminal (a coloured line on stdout), gpio:R,G,B[,anode]
+(an RGB LED on GPIO lines R,G,B), or ws2812:/dev/spidevB.C[,count] (a WS2812B strip);
+blue leader, green follower, yellow election, red offline or no quorum, white blink on commit`)
 	fl.BoolVar(&f.noSync, "unsafe-no-fsync", false, "skip fsync: acknowledged writes can be lost (tests only)")
 	return cmd
 }
@@ -102,6 +108,9 @@ func parsePeers(s string) (map[uint64]string, error) {
 	return peers, nil
 }
 
+// ledBlink is how long a status light shows white on a commit.
+const ledBlink = 40 * time.Millisecond
+
 func runNode(f nodeFlags) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
@@ -121,9 +130,28 @@ func runNode(f nodeFlags) error {
 	if f.api == "" {
 		f.api = fmt.Sprintf("127.0.0.1:%d", 8000+f.id)
 	}
+	ledSpec, err := led.ParseSpec(f.led)
+	if err != nil {
+		return err
+	}
+	ledDriver, err := led.Open(ledSpec, os.Stdout)
+	if err != nil {
+		return err
+	}
+	var blink time.Duration
+	if ledSpec.Blinks() {
+		blink = ledBlink
+	}
+	lamp := led.NewIndicator(ledDriver, blink, func(err error) { logger.Warn("status light failed", "led", ledSpec.String(), "err", err) })
+	defer func() {
+		if err := lamp.Close(); err != nil {
+			logger.Warn("status light failed", "led", ledSpec.String(), "err", err)
+		}
+	}()
 	cfg := server.Config{ID: f.id, Peers: peers, API: f.api, DataDir: f.data, Tick: f.tick,
 		AdminToken: f.adminToken, NoSync: f.noSync, Logger: logger,
-		Crash: func() { os.Exit(137) }}
+		Crash:    func() { os.Exit(137) },
+		OnStatus: func(s engine.Status) { lamp.Show(s, true) }}
 	cfg.Engine.Raft.ElectionTicks = f.electionTicks
 	cfg.Engine.Raft.HeartbeatTicks = f.heartbeatTicks
 	cfg.Engine.Raft.DisablePreVote = f.noPreVote

@@ -34,12 +34,16 @@ func statusCmd() *cobra.Command {
 					continue
 				}
 				up++
+				// A follower hears only from its leader, so its alive count
+				// says nothing while it has one.
 				health := "ok"
 				switch {
-				case st.Alive < st.Quorum:
+				case st.Leader == 0 && st.Alive < st.Quorum:
 					health = fmt.Sprintf("no quorum (%d/%d alive)", st.Alive, len(st.Voters))
 				case st.Leader == 0:
 					health = "election in progress"
+				case st.Role == "leader" && st.Alive < st.Quorum:
+					health = fmt.Sprintf("no quorum (%d/%d alive)", st.Alive, len(st.Voters))
 				case st.Applied < st.Commit:
 					health = "catching up"
 				}
