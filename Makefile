@@ -7,8 +7,9 @@ SHELL := /bin/bash
 
 all: test
 
-## test: everything CI runs: build, vet, unit and process tests, fuzz seed
-## corpora, the simulator's seeds and scenarios, and the TypeScript host's tests
+## test: everything CI runs: build, vet, unit and process tests (and the ARM smoke
+## test under qemu when installed), fuzz seed corpora, the simulator, the
+## TypeScript host's tests and the dashboard in Chromium
 test: build vet unit sim web-test web-e2e
 
 vet:
