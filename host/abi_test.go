@@ -134,11 +134,11 @@ func TestWasmCoreInitError(t *testing.T) {
 }
 
 func TestABIVersionMismatch(t *testing.T) {
-	_, err := host.NewRuntime(context.Background(), fakeCoreModule(2, false), "")
+	_, err := host.NewRuntime(context.Background(), hosttest.FakeCoreModule(2, false), "")
 	if !errors.Is(err, host.ErrABIVersion) || !strings.Contains(err.Error(), "wraft_abi_version is 2") {
 		t.Errorf("NewRuntime(version 2 module) = %v, want ErrABIVersion naming version 2", err)
 	}
-	if _, err := host.NewRuntime(context.Background(), fakeCoreModule(1, false), ""); err != nil {
+	if _, err := host.NewRuntime(context.Background(), hosttest.FakeCoreModule(1, false), ""); err != nil {
 		t.Errorf("NewRuntime(version 1 module) = %v, want it accepted", err)
 	}
 	_, err = host.NewRuntime(context.Background(), []byte("\x00asm\x01\x00\x00\x00"), "")
@@ -149,7 +149,7 @@ func TestABIVersionMismatch(t *testing.T) {
 
 func TestTrapMakesCoreUnusable(t *testing.T) {
 	ctx := context.Background()
-	rt, err := host.NewRuntime(ctx, fakeCoreModule(1, true), "")
+	rt, err := host.NewRuntime(ctx, hosttest.FakeCoreModule(1, true), "")
 	if err != nil {
 		t.Fatal(err)
 	}

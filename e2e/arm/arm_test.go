@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/wraft/wraft/api"
+	"github.com/wraft/wraft/host/hosttest"
 )
 
 const qemu = "/usr/bin/qemu-aarch64-static"
@@ -59,7 +60,7 @@ func TestARM64Cluster(t *testing.T) {
 	}
 	t.Logf("%s", strings.TrimSpace(string(out)))
 	badCore := filepath.Join(t.TempDir(), "abi2.wasm")
-	if err := os.WriteFile(badCore, wrongABIModule(), 0o644); err != nil {
+	if err := os.WriteFile(badCore, hosttest.FakeCoreModule(2, false), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out, err = exec.Command(qemu, bin, "node", "--id", "1", "--peers", "1=127.0.0.1:1", "--data", t.TempDir(),
