@@ -95,12 +95,14 @@ func Start(cfg Config) (*Node, error) {
 		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: peers, TLS: cfg.TLS, Logger: n.log,
 	}, n.deliver)
 	if err != nil {
+		n.closeCore()
 		wal.Close()
 		return nil, fmt.Errorf("server: start transport: %w", err)
 	}
 	n.ln, err = net.Listen("tcp", cfg.API)
 	if err != nil {
 		n.tr.Close()
+		n.closeCore()
 		wal.Close()
 		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.API, err)
 	}
@@ -123,6 +125,13 @@ func Start(cfg Config) (*Node, error) {
 func closeListener(ln net.Listener) {
 	if ln != nil {
 		ln.Close()
+	}
+}
+
+// closeCore releases the core, if it holds resources (a wasm instance).
+func (n *Node) closeCore() {
+	if c, ok := n.core.(interface{ Close() error }); ok {
+		c.Close()
 	}
 }
 
@@ -162,9 +171,7 @@ func (n *Node) Stop() error {
 	n.hub.close()
 	_ = n.http.Shutdown(ctx)
 	n.tr.Close()
-	if c, ok := n.core.(interface{ Close() error }); ok {
-		c.Close()
-	}
+	n.closeCore()
 	return n.wal.Close()
 }
 
@@ -406,9 +413,7 @@ func (n *Node) setStatus(s engine.Status) {
 
 // recreate replaces a failed core with a new one built from storage.
 func (n *Node) recreate() error {
-	if c, ok := n.core.(interface{ Close() error }); ok {
-		c.Close()
-	}
+	n.closeCore()
 	if err := n.wal.Close(); err != nil {
 		return fmt.Errorf("server: close storage to recover the core: %w", err)
 	}
