@@ -92,17 +92,23 @@ func (n *Node) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.CloseNow()
 	ctx := conn.CloseRead(r.Context())
+	// Take the current status and recent events and subscribe at one
+	// moment (the loop publishes under the same lock): nothing is missed
+	// and nothing is sent twice.
+	n.mu.RLock()
+	status, recent := n.status, append([]raft.Event(nil), n.events...)
 	sub := n.hub.subscribe()
+	n.mu.RUnlock()
 	defer n.hub.unsubscribe(sub)
 	send := func(b []byte) error {
 		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 		return conn.Write(wctx, websocket.MessageText, b)
 	}
-	if err := send(statusJSON(n.Status())); err != nil {
+	if err := send(statusJSON(status)); err != nil {
 		return
 	}
-	for _, ev := range n.Events() {
+	for _, ev := range recent {
 		if err := send(eventJSON(n.cfg.ID, ev)); err != nil {
 			return
 		}

@@ -391,21 +391,23 @@ func (n *Node) event(ev raft.Event) {
 	default:
 		n.log.Info(ev.Text, "term", ev.Term, "peer", ev.Peer)
 	}
+	// Record and publish under one lock, so that a new subscriber (see
+	// subscribe) sees every event exactly once.
 	n.mu.Lock()
+	defer n.mu.Unlock()
 	n.events = append(n.events, ev)
 	if len(n.events) > maxEvents {
 		n.events = append(n.events[:0], n.events[len(n.events)-maxEvents:]...)
 	}
-	n.mu.Unlock()
 	n.hub.publish(eventJSON(n.cfg.ID, ev))
 }
 
 func (n *Node) setStatus(s engine.Status) {
 	n.mu.Lock()
 	n.status = s
+	n.hub.publish(statusJSON(s))
 	n.mu.Unlock()
 	n.metrics.observe(s)
-	n.hub.publish(statusJSON(s))
 	if n.cfg.OnStatus != nil {
 		n.cfg.OnStatus(s)
 	}
