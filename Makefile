@@ -2,6 +2,7 @@
 GO ?= go
 SEEDS ?= 300
 SHELL := /bin/bash
+STATICCHECK ?= v0.8.2
 
 .PHONY: all test vet unit sim sim-long demo fuzz clean web-test build wasm size
 
@@ -15,6 +16,7 @@ test: build vet unit sim web-test web-e2e
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK) ./...
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /sim$$)

@@ -49,9 +49,11 @@ func TestMain(m *testing.M) {
 		}
 		return nil
 	}
-	if err := build(bins.wraft, nil, "./cmd/wraft"); err == nil {
+	err = build(bins.wraft, nil, "./cmd/wraft")
+	if err == nil {
 		err = build(bins.wasm, []string{"GOOS=wasip1", "GOARCH=wasm"}, "-buildmode=c-shared", "-trimpath", "-ldflags=-s -w", "./wasm")
-	} else {
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

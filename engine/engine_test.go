@@ -49,7 +49,7 @@ func (c *testCluster) step(id uint64, in ...Input) {
 				c.inbox[id] = append(c.inbox[id], StorageAck{Index: ef.Entries[n-1].Index, Term: ef.Entries[n-1].Term})
 			}
 		case Send:
-			c.inbox[ef.Message.To] = append(c.inbox[ef.Message.To], Receive{Message: ef.Message})
+			c.inbox[ef.Message.To] = append(c.inbox[ef.Message.To], Receive(ef))
 		case Reply:
 			if ef.Code != ReplyPending {
 				c.replies[ef.RequestID] = ef

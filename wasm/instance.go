@@ -1,5 +1,7 @@
 package main
 
+//lint:file-ignore U1000 abiVersion is used by the wasip1 exports in main.go
+
 import (
 	"runtime"
 	"strconv"

@@ -15,6 +15,8 @@
 // and never builds output by iterating a map.
 package main
 
+//lint:file-ignore U1000 the exports are called by the host through go:wasmexport, and only a wasip1 build exports them
+
 import (
 	"structs"
 	"unsafe"
