@@ -3,32 +3,12 @@
 // about what the page shows, polled with generous timeouts.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 
-import type { Browser } from 'playwright-core';
-
-import { launch, leader, logLength, open, roles, run, until } from './page.js';
-import { serve, type StaticServer } from './server.js';
-
-const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-let server: StaticServer;
-let browser: Browser;
-
-before(async () => {
-  server = await serve(resolve(webDir, 'dist-app'));
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+import { dashboardSuite, leader, logLength, roles, run, until } from './page.js';
 
 /** The dashboard in a fresh context; close() fails the test on uncaught page errors. */
-const openPage = (viewport?: { width: number; height: number }) => open(browser, server.url, viewport);
+const openPage = dashboardSuite();
 
 describe('dashboard', () => {
   it('elects a leader, commits a SET and GETs it back', async () => {

@@ -2,8 +2,13 @@
 // page shows, polling until it shows what a test expects.
 
 import assert from 'node:assert/strict';
+import { dirname, resolve } from 'node:path';
+import { after, before } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+import { serve, type StaticServer } from './server.js';
 
 export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 
@@ -124,4 +129,24 @@ export async function open(browser: Browser, url: string, viewport = { width: 12
       assert.deepEqual(errors, [], 'uncaught errors in the page');
     },
   };
+}
+
+/**
+ * Sets up a test file's suite: serves the built dashboard (web/dist-app) and
+ * launches Chromium before the tests, stops both after them. It returns a
+ * function that opens the dashboard in a fresh context.
+ */
+export function dashboardSuite(): (viewport?: { width: number; height: number }) => Promise<OpenPage> {
+  const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    server = await serve(resolve(webDir, 'dist-app'));
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return (viewport) => open(browser!, server!.url, viewport);
 }

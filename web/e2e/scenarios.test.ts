@@ -3,32 +3,16 @@
 // Slow Network, Restart All. Waits are polls on the page, never sleeps.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { cardNumber, converged, eventCount, launch, leader, open, roles, run, until } from './page.js';
-import { serve, type StaticServer } from './server.js';
+import { cardNumber, converged, dashboardSuite, eventCount, leader, roles, run, until } from './page.js';
 
-const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const IDS = ['1', '2', '3'];
 
-let server: StaticServer;
-let browser: Browser;
-
-before(async () => {
-  server = await serve(resolve(webDir, 'dist-app'));
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = () => open(browser, server.url);
+/** The dashboard in a fresh context; close() fails the test on uncaught page errors. */
+const openPage = dashboardSuite();
 
 /** A steady cluster: a leader with quorum, every log committed; returns the leader, its term and a follower. */
 async function steady(page: Page): Promise<{ leader: string; term: number; follower: string }> {

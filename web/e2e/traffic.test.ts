@@ -3,31 +3,14 @@
 // match/next converging on the leader's log, dots at a phone's width.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-import { launch, leader, logLength, open, roles, run, until } from './page.js';
-import { serve, type StaticServer } from './server.js';
+import { dashboardSuite, leader, logLength, roles, run, until } from './page.js';
 
-const webDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-let server: StaticServer;
-let browser: Browser;
-
-before(async () => {
-  server = await serve(resolve(webDir, 'dist-app'));
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-const openPage = (viewport?: { width: number; height: number }) => open(browser, server.url, viewport);
+/** The dashboard in a fresh context; close() fails the test on uncaught page errors. */
+const openPage = dashboardSuite();
 
 /** Vote and PreVote messages sent since the page loaded, as the legend counts them. */
 const votes = async (page: Page) => Number(await page.getByTestId('traffic').getAttribute('data-votes'));
