@@ -157,18 +157,19 @@ func (e *Engine) fail(rq *request, code ReplyCode) {
 // tickRequests fails requests past their deadline and resubmits those that
 // wait for a leader or whose leader changed.
 func (e *Engine) tickRequests() {
-	leader := e.node.Leader()
-	for _, rq := range slices.Clone(e.requests) {
+	leader, noQuorum := e.node.Leader(), e.noQuorum()
+	for i := 0; i < len(e.requests); {
+		rq, before := e.requests[i], len(e.requests)
 		switch {
 		case e.now >= rq.deadline:
 			code := ReplyTimeout
-			if e.noQuorum() {
+			if noQuorum {
 				code = ReplyNoQuorum
 			}
 			e.fail(rq, code)
 		case rq.hasIndex:
 			// A read with its index waits only for the store to catch up.
-		case rq.sentTo == 0 && leader == 0 && e.noQuorum() && e.now-rq.since >= uint64(e.cfg.Raft.ElectionTicks):
+		case rq.sentTo == 0 && leader == 0 && noQuorum && e.now-rq.since >= uint64(e.cfg.Raft.ElectionTicks):
 			e.fail(rq, ReplyNoQuorum)
 		case leader != 0 && rq.sentTo != leader:
 			e.submit(rq)
@@ -176,6 +177,9 @@ func (e *Engine) tickRequests() {
 			// The request went to another node and nothing came back: the
 			// network may have lost it. Sessions make a second copy safe.
 			e.submit(rq)
+		}
+		if len(e.requests) == before { // fail removes rq from the list
+			i++
 		}
 	}
 }
