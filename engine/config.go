@@ -17,13 +17,25 @@ type Config struct {
 	// MaxPending bounds the client requests waiting at once; more are
 	// refused with ReplyOverloaded. Default 4096.
 	MaxPending int
+	// SnapshotEntries is how many entries the log may grow past the last
+	// snapshot before the engine snapshots the store and compacts the log.
+	// Default DefaultSnapshotEntries.
+	SnapshotEntries int
+	// SnapshotRetain is how many entries before a snapshot the log keeps,
+	// so that followers a little behind catch up without a snapshot.
+	// Default SnapshotEntries/10; it must be below SnapshotEntries.
+	SnapshotRetain int
 }
 
+// DefaultSnapshotEntries is the default of Config.SnapshotEntries.
+const DefaultSnapshotEntries = 10000
+
 // Restored is what a host recovered from its storage at start: the last
-// HardState and every entry of the log, in index order. A new node passes
-// the zero Restored.
+// HardState, the newest snapshot (nil if none) and every entry of the log
+// after it, in index order. A new node passes the zero Restored.
 type Restored struct {
 	HardState raft.HardState
+	Snapshot  *raft.Snapshot
 	Entries   []raft.Entry
 }
 
@@ -31,8 +43,17 @@ type Restored struct {
 var ErrConfig = errors.New("engine: invalid config: negative limit")
 
 func (c Config) withDefaults() (Config, error) {
-	if c.RequestTimeoutTicks < 0 || c.MaxPending < 0 {
+	if c.RequestTimeoutTicks < 0 || c.MaxPending < 0 || c.SnapshotEntries < 0 || c.SnapshotRetain < 0 {
 		return c, ErrConfig
+	}
+	if c.SnapshotEntries == 0 {
+		c.SnapshotEntries = DefaultSnapshotEntries
+	}
+	if c.SnapshotRetain == 0 {
+		c.SnapshotRetain = c.SnapshotEntries / 10
+	}
+	if c.SnapshotRetain >= c.SnapshotEntries {
+		return c, errors.New("engine: invalid config: SnapshotRetain must be below SnapshotEntries")
 	}
 	election := c.Raft.ElectionTicks
 	if election == 0 {

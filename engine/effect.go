@@ -19,6 +19,16 @@ type Persist struct {
 	Entries   []raft.Entry
 }
 
+// SaveSnapshot asks the host to make Snapshot durable, then to drop the
+// stored entries up to its index, and every stored entry after it as well
+// unless KeepLog is set, before it carries out any later effect. A node
+// restarts from its newest snapshot and the entries after it. Snapshot.Data
+// is shared and must not be modified.
+type SaveSnapshot struct {
+	Snapshot raft.Snapshot
+	KeepLog  bool
+}
+
 // Send asks the host to deliver Message to node Message.To. Delivery may
 // fail silently: Raft tolerates loss, duplication and reordering.
 type Send struct {
@@ -52,6 +62,10 @@ const (
 	ReplyInvalid ReplyCode = 5
 	// ReplyOverloaded: too many requests are waiting; try again later.
 	ReplyOverloaded ReplyCode = 6
+	// ReplyConflict: the request cannot be carried out in the cluster's
+	// present state (a membership change is in progress, a learner has not
+	// caught up); it was not applied. Retry later.
+	ReplyConflict ReplyCode = 7
 )
 
 // String returns the code's name in lower case, such as "no-quorum".
@@ -71,6 +85,8 @@ func (c ReplyCode) String() string {
 		return "invalid"
 	case ReplyOverloaded:
 		return "overloaded"
+	case ReplyConflict:
+		return "conflict"
 	}
 	return "unknown"
 }
@@ -109,6 +125,7 @@ type StatusReport struct {
 	Status Status
 }
 
+func (SaveSnapshot) isEffect() {}
 func (Persist) isEffect()      {}
 func (Send) isEffect()         {}
 func (Reply) isEffect()        {}

@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"errors"
 	"slices"
 
 	"github.com/wraft/wraft/kv"
@@ -32,6 +33,8 @@ type Engine struct {
 	applied uint64
 	// requests waiting for an answer, in arrival order.
 	requests []*request
+	// confWaiting counts the requests of kind requestConf.
+	confWaiting int
 	// replies collects the answers of the current Handle call.
 	replies    []Effect
 	lastStatus Status
@@ -46,11 +49,18 @@ func New(cfg Config, r Restored) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	node, err := raft.New(cfg.Raft, r.HardState, r.Entries)
+	node, err := raft.New(cfg.Raft, r.HardState, r.Snapshot, r.Entries)
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, node: node, store: kv.New()}, nil
+	e := &Engine{cfg: cfg, node: node, store: kv.New()}
+	if r.Snapshot != nil {
+		if err := e.store.Restore(r.Snapshot.Data); err != nil {
+			return nil, errors.New("engine: restoring the snapshot at index " + u(r.Snapshot.Meta.Index) + ": " + err.Error())
+		}
+		e.applied = r.Snapshot.Meta.Index
+	}
+	return e, nil
 }
 
 // Handle carries out inputs in order and returns the effects the host must
@@ -78,6 +88,8 @@ func (e *Engine) handle(x Input) {
 		e.read(x)
 	case StorageAck:
 		e.node.StorageAck(x.Index, x.Term)
+	case ChangeMembers:
+		e.changeMembers(x)
 	case Transfer:
 		if err := e.node.TransferLeadership(x.To); err != nil {
 			e.replies = append(e.replies, Emit{Event: raft.Event{Kind: raft.EventTransferAborted, Peer: x.To,
@@ -91,6 +103,12 @@ func (e *Engine) handle(x Input) {
 func (e *Engine) collect() []Effect {
 	rd := e.node.Ready()
 	var out []Effect
+	if rd.Snapshot != nil {
+		// The store restarts from the leader's snapshot, before anything
+		// after it is stored or applied.
+		out = append(out, SaveSnapshot{Snapshot: *rd.Snapshot, KeepLog: rd.SnapshotKeepLog})
+		e.restore(*rd.Snapshot)
+	}
 	if rd.HardStateChanged || len(rd.Entries) > 0 {
 		out = append(out, Persist{HardState: rd.HardState, Entries: rd.Entries})
 	}
@@ -99,6 +117,9 @@ func (e *Engine) collect() []Effect {
 	}
 	for _, ent := range rd.Committed {
 		e.apply(ent)
+	}
+	if snap, ok := e.maybeSnapshot(); ok {
+		out = append(out, SaveSnapshot{Snapshot: snap, KeepLog: true})
 	}
 	for _, rs := range rd.ReadStates {
 		e.readState(rs)
@@ -124,6 +145,9 @@ func (e *Engine) collect() []Effect {
 // apply applies one committed entry and answers the request waiting on it.
 func (e *Engine) apply(ent raft.Entry) {
 	e.applied = ent.Index
+	if e.confWaiting > 0 {
+		e.appliedConf(ent)
+	}
 	if ent.Type != raft.EntryNormal {
 		return
 	}
@@ -161,6 +185,7 @@ func (e *Engine) statusInto(s *Status) {
 // clone returns a copy of s that shares no memory with it.
 func (s Status) clone() Status {
 	s.Voters = slices.Clone(s.Voters)
+	s.Members = slices.Clone(s.Members)
 	s.Progress = slices.Clone(s.Progress)
 	return s
 }
@@ -168,10 +193,10 @@ func (s Status) clone() Status {
 func (s Status) equal(o Status) bool {
 	a, b := s.Status, o.Status
 	if s.Applied != o.Applied || s.Keys != o.Keys || s.Pending != o.Pending ||
-		!slices.Equal(a.Voters, b.Voters) || !slices.Equal(a.Progress, b.Progress) {
+		!slices.Equal(a.Voters, b.Voters) || !slices.Equal(a.Progress, b.Progress) || !slices.Equal(a.Members, b.Members) {
 		return false
 	}
 	return a.ID == b.ID && a.Role == b.Role && a.Term == b.Term && a.Vote == b.Vote && a.Leader == b.Leader &&
-		a.Commit == b.Commit && a.LastIndex == b.LastIndex && a.LastTerm == b.LastTerm && a.Stable == b.Stable &&
+		a.Commit == b.Commit && a.LastIndex == b.LastIndex && a.LastTerm == b.LastTerm && a.Stable == b.Stable && a.Snapshot == b.Snapshot && a.FirstIndex == b.FirstIndex &&
 		a.Alive == b.Alive && a.Transferee == b.Transferee && a.PreVote == b.PreVote && a.CheckQuorum == b.CheckQuorum
 }

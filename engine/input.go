@@ -54,7 +54,18 @@ type Transfer struct {
 	To uint64
 }
 
-func (Tick) isInput()       {}
+// ChangeMembers asks the leader to change the cluster's membership, one
+// server at a time. The final Reply comes once the change applies here
+// (ReplyOK), or says why it cannot: ReplyNotLeader on a follower (Leader
+// is a hint), ReplyConflict while another change is in progress or a
+// learner to promote lags, ReplyInvalid for an impossible change.
+type ChangeMembers struct {
+	RequestID uint64
+	Change    raft.ConfChange
+}
+
+func (ChangeMembers) isInput() {}
+func (Tick) isInput()          {}
 func (Receive) isInput()    {}
 func (Propose) isInput()    {}
 func (Read) isInput()       {}

@@ -14,6 +14,9 @@ type requestKind uint8
 const (
 	requestWrite requestKind = iota
 	requestRead
+	// requestConf waits for its configuration change entry (index, term)
+	// to apply. It is never re-proposed: a new leader may already hold it.
+	requestConf
 )
 
 // request is a client request waiting for its final reply.
@@ -36,7 +39,9 @@ type request struct {
 	// readIndex is set once the leader answered a read.
 	readIndex uint64
 	hasIndex  bool
-	since     uint64 // tick the request arrived
+	// confIndex and confTerm locate a configuration change in the log.
+	confIndex, confTerm uint64
+	since               uint64 // tick the request arrived
 	retryAt   uint64 // tick at which a forwarded request is sent again
 	pending   bool   // a ReplyPending was sent
 }
@@ -151,6 +156,9 @@ func (e *Engine) fail(rq *request, code ReplyCode) {
 	e.reply(rq, Reply{Code: code, Error: why})
 	if i := slices.Index(e.requests, rq); i >= 0 {
 		e.requests = slices.Delete(e.requests, i, i+1)
+		if rq.kind == requestConf {
+			e.confWaiting--
+		}
 	}
 }
 
@@ -167,8 +175,9 @@ func (e *Engine) tickRequests() {
 				code = ReplyNoQuorum
 			}
 			e.fail(rq, code)
-		case rq.hasIndex:
-			// A read with its index waits only for the store to catch up.
+		case rq.hasIndex || rq.kind == requestConf:
+			// A read with its index waits only for the store to catch up; a
+			// configuration change only for its entry to apply.
 		case rq.sentTo == 0 && leader == 0 && noQuorum && e.now-rq.since >= uint64(e.cfg.Raft.ElectionTicks):
 			e.fail(rq, ReplyNoQuorum)
 		case leader != 0 && rq.sentTo != leader:
@@ -223,5 +232,45 @@ func (e *Engine) serveReads() {
 		v, ok := e.store.Get(rq.key)
 		e.reply(rq, Reply{Code: ReplyOK, Index: rq.readIndex, Found: ok, Value: v, OK: true})
 		e.requests = slices.Delete(e.requests, i, i+1)
+	}
+}
+
+// changeMembers proposes a configuration change on the leader.
+func (e *Engine) changeMembers(c ChangeMembers) {
+	if !e.admit(c.RequestID) {
+		return
+	}
+	p, err := e.node.ProposeConfChange(c.Change)
+	switch {
+	case errors.Is(err, raft.ErrNotLeader):
+		e.reply(&request{id: c.RequestID}, Reply{Code: ReplyNotLeader, Error: "engine: membership changes go to the leader"})
+		return
+	case errors.Is(err, raft.ErrConfChangePending), errors.Is(err, raft.ErrLearnerBehind), errors.Is(err, raft.ErrTransferring):
+		e.refuse(c.RequestID, ReplyConflict, err.Error())
+		return
+	case err != nil:
+		e.refuse(c.RequestID, ReplyInvalid, err.Error())
+		return
+	}
+	e.confWaiting++
+	e.requests = append(e.requests, &request{id: c.RequestID, kind: requestConf, confIndex: p.Index, confTerm: p.Term,
+		deadline: e.now + uint64(e.cfg.RequestTimeoutTicks), since: e.now, sentTo: e.node.ID()})
+}
+
+// appliedConf answers the request waiting on a configuration change, or
+// one whose entry another has replaced at the same index.
+func (e *Engine) appliedConf(ent raft.Entry) {
+	for i, rq := range e.requests {
+		if rq.kind != requestConf || rq.confIndex != ent.Index {
+			continue
+		}
+		if rq.confTerm == ent.Term && ent.Type == raft.EntryConfChange {
+			e.reply(rq, Reply{Code: ReplyOK, Index: ent.Index, Term: ent.Term, OK: true})
+		} else {
+			e.reply(rq, Reply{Code: ReplyNotLeader, Error: "engine: leadership changed before the membership change committed; it did not apply"})
+		}
+		e.requests = slices.Delete(e.requests, i, i+1)
+		e.confWaiting--
+		return
 	}
 }

@@ -18,11 +18,17 @@ const (
 // Config configures a Node. Zero values of the optional fields select the
 // defaults above.
 type Config struct {
-	// ID is this node's id; it must be non-zero and one of Voters.
+	// ID is this node's id; it must be non-zero and a member.
 	ID uint64
-	// Voters lists every voting member, this node included. Order does not
-	// matter; duplicates are an error.
-	Voters []uint64
+	// Voters lists every voting member of the initial configuration, and
+	// Learners its non-voting members. Order does not matter; duplicates
+	// are an error. A snapshot's configuration, or a committed
+	// configuration change in the log, replaces the initial one.
+	Voters   []uint64
+	Learners []uint64
+	// Members, if set, is the initial configuration with addresses, in
+	// place of Voters and Learners (which must then be empty).
+	Members []Member
 	// ElectionTicks is the base election timeout. A follower campaigns after
 	// a random timeout in [ElectionTicks, 2*ElectionTicks) ticks without
 	// hearing from a leader. Must exceed HeartbeatTicks.
@@ -50,6 +56,11 @@ type Config struct {
 	// MaxMsgBytes bounds the entry bytes in one MsgApp (a single larger
 	// entry is still sent, alone).
 	MaxMsgBytes uint64
+	// MaxSnapshotChunkBytes is the size of one snapshot chunk; one chunk
+	// per follower is in flight at a time.
+	MaxSnapshotChunkBytes uint64
+	// MaxSnapshotBytes bounds the size of a snapshot a follower accepts.
+	MaxSnapshotBytes uint64
 }
 
 // ErrInvalidConfig is wrapped by every error New returns for a bad Config.
@@ -65,23 +76,42 @@ func (c Config) validate() (Config, error) {
 	if c.ID == 0 {
 		return c, configError("node id 0 is reserved")
 	}
+	if len(c.Members) > 0 {
+		if len(c.Voters) > 0 || len(c.Learners) > 0 {
+			return c, configError("set Members or Voters and Learners, not both")
+		}
+		ms := slices.Clone(c.Members)
+		slices.SortFunc(ms, func(a, b Member) int { return cmpU64(a.ID, b.ID) })
+		c.Members = ms
+	} else {
+		for _, v := range c.Voters {
+			c.Members = append(c.Members, Member{ID: v})
+		}
+		for _, v := range c.Learners {
+			c.Members = append(c.Members, Member{ID: v, Learner: true})
+		}
+		slices.SortFunc(c.Members, func(a, b Member) int { return cmpU64(a.ID, b.ID) })
+	}
+	c.Voters, c.Learners = nil, nil
+	for i, m := range c.Members {
+		if m.ID == 0 {
+			return c, configError("member id 0 is reserved")
+		}
+		if i > 0 && c.Members[i-1].ID == m.ID {
+			return c, configError("duplicate member " + strconv.FormatUint(m.ID, 10))
+		}
+		if m.Learner {
+			c.Learners = append(c.Learners, m.ID)
+		} else {
+			c.Voters = append(c.Voters, m.ID)
+		}
+	}
 	if len(c.Voters) == 0 {
 		return c, configError("no voters")
 	}
-	voters := slices.Clone(c.Voters)
-	slices.Sort(voters)
-	for i, v := range voters {
-		if v == 0 {
-			return c, configError("voter id 0 is reserved")
-		}
-		if i > 0 && voters[i-1] == v {
-			return c, configError("duplicate voter " + strconv.FormatUint(v, 10))
-		}
+	if !slices.ContainsFunc(c.Members, func(m Member) bool { return m.ID == c.ID }) {
+		return c, configError("node " + strconv.FormatUint(c.ID, 10) + " is not a member")
 	}
-	if !slices.Contains(voters, c.ID) {
-		return c, configError("node " + strconv.FormatUint(c.ID, 10) + " is not among the voters")
-	}
-	c.Voters = voters
 	if c.ElectionTicks == 0 {
 		c.ElectionTicks = DefaultElectionTicks
 	}
@@ -102,6 +132,12 @@ func (c Config) validate() (Config, error) {
 	}
 	if c.MaxMsgBytes == 0 {
 		c.MaxMsgBytes = DefaultMaxMsgBytes
+	}
+	if c.MaxSnapshotChunkBytes == 0 {
+		c.MaxSnapshotChunkBytes = DefaultMaxSnapshotChunkBytes
+	}
+	if c.MaxSnapshotBytes == 0 {
+		c.MaxSnapshotBytes = DefaultMaxSnapshotBytes
 	}
 	return c, nil
 }

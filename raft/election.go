@@ -5,7 +5,7 @@ import "github.com/wraft/wraft/raft/quorum"
 // hup starts an election: a pre-vote first unless PreVote is off or the
 // election is a leadership transfer's.
 func (n *Node) hup(transfer bool) {
-	if n.role == RoleLeader {
+	if n.role == RoleLeader || !n.isVoter(n.id) {
 		return
 	}
 	if !n.cfg.DisablePreVote && !transfer {
@@ -59,7 +59,8 @@ func (n *Node) becomeLeader() {
 	n.lead = n.id
 	n.reset()
 	last := n.log.lastIndex()
-	for i, id := range n.voters {
+	for i, m := range n.members {
+		id := m.ID
 		n.prs[i] = progress{match: 0, next: last + 1, inflight: n.prs[i].inflight[:0]}
 		if id == n.id {
 			n.prs[i].match = n.log.stable
@@ -70,6 +71,10 @@ func (n *Node) becomeLeader() {
 	// A no-op of the new term lets the leader commit entries of earlier
 	// terms (paper §5.4.2) and tells it when it may serve reads (§6.4).
 	n.log.append(Entry{Term: n.term, Index: last + 1, Type: EntryNoop})
+	// No configuration change until this entry commits: the leader then
+	// knows every earlier change (the fix to single-server changes noted
+	// on raft-dev in 2015).
+	n.pendingConf = last + 1
 	n.needBcast = true
 	n.event(EventElected, 0, 0, "elected leader for term "+u(n.term))
 }
@@ -77,7 +82,7 @@ func (n *Node) becomeLeader() {
 // poll records a (pre-)vote answer from id and acts on the outcome.
 func (n *Node) poll(id uint64, granted bool) {
 	i := n.slot(id)
-	if n.votes[i] != 0 {
+	if i < 0 || n.members[i].Learner || n.votes[i] != 0 {
 		return
 	}
 	if granted {
@@ -86,7 +91,10 @@ func (n *Node) poll(id uint64, granted bool) {
 		n.votes[i] = -1
 	}
 	g, r := 0, 0
-	for _, v := range n.votes {
+	for k, v := range n.votes {
+		if n.members[k].Learner {
+			continue
+		}
 		switch v {
 		case 1:
 			g++
@@ -168,7 +176,7 @@ func voteName(t MessageType) string {
 // stepCandidate handles messages while campaigning.
 func (n *Node) stepCandidate(m Message) {
 	switch m.Type {
-	case MsgApp, MsgHeartbeat:
+	case MsgApp, MsgHeartbeat, MsgSnap:
 		// A leader exists for our term (a pre-candidate's term is the
 		// leader's): follow it.
 		n.becomeFollower(m.Term, m.From)

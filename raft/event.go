@@ -27,26 +27,42 @@ const (
 	// raft.wasm, or inputs it could not decode. The host must discard the
 	// core and recreate it from storage.
 	EventCoreError EventKind = 17
+	// EventConfChangeProposed: the leader appended a configuration change.
+	EventConfChangeProposed EventKind = 18
+	// EventMembershipChanged: a committed configuration change took effect.
+	EventMembershipChanged EventKind = 19
+	// EventSnapshotSending: a leader began sending a snapshot (or a
+	// follower refused one).
+	EventSnapshotSending EventKind = 20
+	// EventSnapshotInstalled: a follower installed a leader's snapshot.
+	EventSnapshotInstalled EventKind = 21
+	// EventLogCompacted: a snapshot was taken and the log before it dropped.
+	EventLogCompacted EventKind = 22
 )
 
 var eventKindNames = [...]string{
-	EventElectionStarted:  "election-started",
-	EventPreVoteStarted:   "pre-vote-started",
-	EventElected:          "elected",
-	EventSteppedDown:      "stepped-down",
-	EventTermChanged:      "term-changed",
-	EventVoteGranted:      "vote-granted",
-	EventVoteRejected:     "vote-rejected",
-	EventLeaderChanged:    "leader-changed",
-	EventQuorumLost:       "quorum-lost",
-	EventTransferStarted:  "transfer-started",
-	EventTransferAborted:  "transfer-aborted",
-	EventLogTruncated:     "log-truncated",
-	EventCommitted:        "committed",
-	EventMessageRejected:  "message-rejected",
-	EventProposalDropped:  "proposal-dropped",
-	EventPreVoteCancelled: "pre-vote-cancelled",
-	EventCoreError:        "core-error",
+	EventElectionStarted:    "election-started",
+	EventPreVoteStarted:     "pre-vote-started",
+	EventElected:            "elected",
+	EventSteppedDown:        "stepped-down",
+	EventTermChanged:        "term-changed",
+	EventVoteGranted:        "vote-granted",
+	EventVoteRejected:       "vote-rejected",
+	EventLeaderChanged:      "leader-changed",
+	EventQuorumLost:         "quorum-lost",
+	EventTransferStarted:    "transfer-started",
+	EventTransferAborted:    "transfer-aborted",
+	EventLogTruncated:       "log-truncated",
+	EventCommitted:          "committed",
+	EventMessageRejected:    "message-rejected",
+	EventProposalDropped:    "proposal-dropped",
+	EventPreVoteCancelled:   "pre-vote-cancelled",
+	EventCoreError:          "core-error",
+	EventConfChangeProposed: "conf-change-proposed",
+	EventMembershipChanged:  "membership-changed",
+	EventSnapshotSending:    "snapshot-sending",
+	EventSnapshotInstalled:  "snapshot-installed",
+	EventLogCompacted:       "log-compacted",
 }
 
 // String returns the kind's name, such as "elected", or "unknown".

@@ -46,7 +46,7 @@ func (c *cluster) config(id uint64, tweak func(*Config)) Config {
 // start (re)starts node id from what it stored.
 func (c *cluster) start(id uint64, tweak func(*Config)) {
 	c.t.Helper()
-	n, err := New(c.config(id, tweak), c.hard[id], slices.Clone(c.stored[id]))
+	n, err := New(c.config(id, tweak), c.hard[id], nil, slices.Clone(c.stored[id]))
 	if err != nil {
 		c.t.Fatalf("New(%d): %v", id, err)
 	}
@@ -198,7 +198,7 @@ func newTestNode(t *testing.T, id uint64, size int, tweak func(*Config), hs Hard
 	if tweak != nil {
 		tweak(&cfg)
 	}
-	n, err := New(cfg, hs, ents)
+	n, err := New(cfg, hs, nil, ents)
 	if err != nil {
 		t.Fatalf("New(%d): %v", id, err)
 	}

@@ -25,13 +25,51 @@ type raftLog struct {
 	unstable uint64
 }
 
-func newLog(ents []Entry) raftLog {
+// newLog returns a log whose entries before ents are compacted: index and
+// term are those of the entry just before ents[0] (0, 0 for a log that
+// starts at index 1).
+func newLog(index, term uint64, ents []Entry) raftLog {
 	l := raftLog{ents: make([]Entry, 1, len(ents)+1)}
+	l.ents[0] = Entry{Index: index, Term: term}
 	l.ents = append(l.ents, ents...)
 	last := l.lastIndex()
 	l.stable = last
 	l.unstable = last + 1
+	l.committed, l.applied = index, index
 	return l
+}
+
+// entry returns the entry at i, if the log holds it (the sentinel does not
+// count).
+func (l *raftLog) entry(i uint64) (Entry, bool) {
+	if i <= l.offset() || i > l.lastIndex() {
+		return Entry{}, false
+	}
+	return l.ents[i-l.offset()], true
+}
+
+// compactTo drops the entries up to i, which the log holds; the entry at i
+// becomes the sentinel. The caller guarantees offset() <= i <= lastIndex().
+func (l *raftLog) compactTo(i uint64) {
+	if i <= l.offset() {
+		return
+	}
+	kept := make([]Entry, 1, len(l.ents)-int(i-l.offset()))
+	kept[0] = Entry{Index: i, Term: l.ents[i-l.offset()].Term}
+	l.ents = append(kept, l.ents[i-l.offset()+1:]...)
+	l.stable = max(l.stable, i)
+	l.unstable = max(l.unstable, i+1)
+	l.committed = max(l.committed, i)
+	l.applied = max(l.applied, i)
+}
+
+// reset empties the log: everything up to index (of term) is in a
+// snapshot, and nothing follows it.
+func (l *raftLog) reset(index, term uint64) {
+	l.ents = []Entry{{Index: index, Term: term}}
+	l.stable = index
+	l.unstable = index + 1
+	l.committed, l.applied = index, index
 }
 
 func (l *raftLog) offset() uint64     { return l.ents[0].Index }

@@ -12,7 +12,7 @@ import (
 // log with the later term is more up-to-date. If the logs end with the same
 // term, then whichever log is longer is more up-to-date."
 func TestLogIsUpToDate(t *testing.T) {
-	l := newLog(logOf(1, 2, 2)) // last (3, 2)
+	l := newLog(0, 0, logOf(1, 2, 2)) // last (3, 2)
 	tests := []struct {
 		index, term uint64
 		want        bool
@@ -29,7 +29,7 @@ func TestLogIsUpToDate(t *testing.T) {
 			t.Errorf("isUpToDate(%d, %d): have %v, want %v", tt.index, tt.term, have, tt.want)
 		}
 	}
-	empty := newLog(nil)
+	empty := newLog(0, 0, nil)
 	if !empty.isUpToDate(0, 0) {
 		t.Errorf("an empty log is as up to date as an empty log")
 	}
@@ -38,7 +38,7 @@ func TestLogIsUpToDate(t *testing.T) {
 // findConflictByTerm is the fast-backtracking hint: the largest index <= i
 // whose term is <= t.
 func TestLogFindConflictByTerm(t *testing.T) {
-	l := newLog(logOf(1, 1, 2, 2, 4, 4)) // indexes 1..6
+	l := newLog(0, 0, logOf(1, 1, 2, 2, 4, 4)) // indexes 1..6
 	tests := []struct {
 		i, t      uint64
 		wantIndex uint64
@@ -62,7 +62,7 @@ func TestLogFindConflictByTerm(t *testing.T) {
 }
 
 func TestLogFindConflict(t *testing.T) {
-	l := newLog(logOf(1, 2, 3))
+	l := newLog(0, 0, logOf(1, 2, 3))
 	tests := []struct {
 		ents []Entry
 		want uint64
@@ -83,7 +83,7 @@ func TestLogFindConflict(t *testing.T) {
 // truncateAndAppend refuses to replace committed entries, and moves the
 // storage marks back when it truncates.
 func TestLogTruncateAndAppend(t *testing.T) {
-	l := newLog(logOf(1, 1, 1, 1))
+	l := newLog(0, 0, logOf(1, 1, 1, 1))
 	l.commitTo(2)
 	if err := l.truncateAndAppend([]Entry{{Index: 2, Term: 2}}); !errors.Is(err, errCommittedConflict) {
 		t.Fatalf("replacing committed entry 2: have %v, want errCommittedConflict", err)
@@ -105,7 +105,7 @@ func TestLogTruncateAndAppend(t *testing.T) {
 // An entry slice handed out earlier keeps its contents when the log is
 // truncated afterwards.
 func TestLogTruncateDoesNotAliasHandedOutSlices(t *testing.T) {
-	l := newLog(logOf(1, 1, 1))
+	l := newLog(0, 0, logOf(1, 1, 1))
 	out := l.slice(1, 4, ^uint64(0))
 	l.truncateAndAppend([]Entry{{Index: 2, Term: 2}})
 	if out[1].Term != 1 {
@@ -119,7 +119,7 @@ func TestLogSliceByteLimit(t *testing.T) {
 	for i := range 5 {
 		ents = append(ents, Entry{Index: uint64(i) + 1, Term: 1, Data: make([]byte, 3)})
 	}
-	l := newLog(ents)
+	l := newLog(0, 0, ents)
 	tests := []struct {
 		lo, hi, max uint64
 		want        []uint64
@@ -145,7 +145,7 @@ func TestLogSliceByteLimit(t *testing.T) {
 
 // commitTo never moves back and never beyond the log.
 func TestLogCommitTo(t *testing.T) {
-	l := newLog(logOf(1, 1, 1))
+	l := newLog(0, 0, logOf(1, 1, 1))
 	steps := []struct {
 		to, want uint64
 		changed  bool
@@ -162,7 +162,7 @@ func TestLogCommitTo(t *testing.T) {
 // stableTo accepts only acknowledgements of entries handed to storage and
 // still in the log with that term.
 func TestLogStableTo(t *testing.T) {
-	l := newLog(logOf(1))
+	l := newLog(0, 0, logOf(1))
 	l.append(Entry{Index: 2, Term: 2}, Entry{Index: 3, Term: 2})
 	steps := []struct {
 		i, t   uint64

@@ -43,6 +43,17 @@ const (
 	// MsgTransferLeader asks the leader to hand leadership to Index (the
 	// target's id); a follower forwards it to the leader.
 	MsgTransferLeader MessageType = 13
+	// MsgSnap carries one chunk of a snapshot (InstallSnapshot) in
+	// Snapshot, to a follower that needs entries the leader has compacted.
+	// Index and LogTerm are the snapshot's; Commit is the leader's commit
+	// index.
+	MsgSnap MessageType = 14
+	// MsgSnapResp acknowledges snapshot chunks: Index names the snapshot
+	// and RejectHint is how many of its bytes the follower holds, where the
+	// next chunk starts. Reject means the follower will not take it. Once
+	// the whole snapshot is installed the follower answers with a MsgAppResp
+	// for the snapshot's index instead.
+	MsgSnapResp MessageType = 15
 )
 
 var messageTypeNames = [...]string{
@@ -59,6 +70,8 @@ var messageTypeNames = [...]string{
 	MsgReadIndexResp:  "ReadIndexResp",
 	MsgTimeoutNow:     "TimeoutNow",
 	MsgTransferLeader: "TransferLeader",
+	MsgSnap:           "Snap",
+	MsgSnapResp:       "SnapResp",
 }
 
 // String returns the type's name, such as "App", or "Unknown".
@@ -82,7 +95,13 @@ const (
 	// EntryNoop is appended by a new leader to commit entries of earlier
 	// terms (paper §5.4.2); its Data is empty.
 	EntryNoop EntryType = 1
+	// EntryConfChange holds a configuration change, as EncodeConfChange
+	// writes it. Nodes adopt its configuration once it commits.
+	EntryConfChange EntryType = 2
 )
+
+// Valid reports whether t is a known entry type.
+func (t EntryType) Valid() bool { return t <= EntryConfChange }
 
 // Entry is one record of the replicated log.
 type Entry struct {
@@ -108,6 +127,8 @@ type Message struct {
 	RejectHint uint64
 	Entries    []Entry
 	Context    []byte
+	// Snapshot is the chunk a MsgSnap carries; nil in every other type.
+	Snapshot *SnapshotChunk
 }
 
 // HardState is the state a node must persist before it sends any message

@@ -10,7 +10,6 @@ package raft
 
 import (
 	"errors"
-	"slices"
 	"strconv"
 )
 
@@ -47,11 +46,17 @@ type Ready struct {
 	// ReadStates answer ReadIndex calls, in the order they were asked.
 	ReadStates []ReadState
 	Events     []Event
+	// Snapshot, when set, is a snapshot received from the leader. The host
+	// makes it durable, and restores its state machine from it, before it
+	// persists Entries or applies Committed. Stored entries up to its index
+	// go; with SnapshotKeepLog false every stored entry after it goes too.
+	Snapshot        *Snapshot
+	SnapshotKeepLog bool
 }
 
 // IsEmpty reports whether rd asks for nothing.
 func (rd *Ready) IsEmpty() bool {
-	return !rd.HardStateChanged && len(rd.Entries) == 0 && len(rd.Messages) == 0 &&
+	return !rd.HardStateChanged && rd.Snapshot == nil && len(rd.Entries) == 0 && len(rd.Messages) == 0 &&
 		len(rd.Committed) == 0 && len(rd.ReadStates) == 0 && len(rd.Events) == 0
 }
 
@@ -78,9 +83,19 @@ type Proposal struct {
 // Node is one Raft participant. It is not safe for concurrent use; hosts
 // call it from one goroutine.
 type Node struct {
-	cfg    Config
-	id     uint64
-	voters []uint64 // sorted
+	cfg Config
+	id  uint64
+	// members is the configuration in force, sorted by id; voters holds
+	// the ids of its voting members.
+	members []Member
+	voters  []uint64
+	scratch []uint64
+	// pendingConf is the index of the newest configuration change (or
+	// of the leader's first entry), which must commit before another.
+	pendingConf uint64
+	// snap is the newest snapshot; recv a snapshot being received.
+	snap *Snapshot
+	recv *snapRecv
 
 	term uint64
 	vote uint64
@@ -88,7 +103,7 @@ type Node struct {
 	lead uint64
 	log  raftLog
 
-	// Per-voter state, indexed like voters.
+	// Per-member state, indexed like members.
 	prs       []progress
 	votes     []int8   // 1 granted, -1 refused, 0 not heard (elections)
 	lastHeard []uint64 // tick of the last message from each voter
@@ -109,21 +124,41 @@ type Node struct {
 	lastHard HardState
 }
 
-// New returns a node that recovers from hs and ents: the hard state and
-// the whole log, in index order starting at index 1, as storage holds
-// them. A new node passes the zero HardState and no entries.
-func New(cfg Config, hs HardState, ents []Entry) (*Node, error) {
+// New returns a node that recovers from what storage holds: the hard
+// state, the newest snapshot (nil if none) and the log entries after it,
+// in index order (from index 1 without a snapshot). A new node passes the
+// zero HardState, no snapshot and no entries. The configuration is the
+// snapshot's, or cfg's initial one, changed by every configuration change
+// committed in ents.
+func New(cfg Config, hs HardState, snap *Snapshot, ents []Entry) (*Node, error) {
 	cfg, err := cfg.validate()
 	if err != nil {
 		return nil, err
 	}
+	var base, baseTerm uint64
+	members := cfg.Members
+	if snap != nil {
+		base, baseTerm = snap.Meta.Index, snap.Meta.Term
+		if base == 0 || baseTerm == 0 {
+			return nil, errors.New("raft: restored snapshot has index or term 0")
+		}
+		if err := checkMembers(snap.Meta.Members); err != nil {
+			return nil, errors.New("raft: restored snapshot: " + err.Error())
+		}
+		members = snap.Meta.Members
+		if baseTerm > hs.Term {
+			// As for entries below: the snapshot landed, its term did not.
+			hs.Term, hs.Vote = baseTerm, 0
+		}
+		hs.Commit = max(hs.Commit, base)
+	}
 	for i, e := range ents {
-		if e.Index != uint64(i)+1 {
-			return nil, errors.New("raft: restored log is not contiguous from index 1 (entry " +
+		if e.Index != base+uint64(i)+1 {
+			return nil, errors.New("raft: restored log is not contiguous from index " + u(base+1) + " (entry " +
 				strconv.Itoa(i) + " has index " + u(e.Index) + ")")
 		}
-		if e.Term == 0 || (i > 0 && e.Term < ents[i-1].Term) {
-			return nil, errors.New("raft: restored log has an impossible term at index " + u(e.Index))
+		if e.Term == 0 || e.Term < baseTerm || (i > 0 && e.Term < ents[i-1].Term) || !e.Type.Valid() {
+			return nil, errors.New("raft: restored log has an impossible term or type at index " + u(e.Index))
 		}
 	}
 	if k := len(ents); k > 0 && ents[k-1].Term > hs.Term {
@@ -134,24 +169,21 @@ func New(cfg Config, hs HardState, ents []Entry) (*Node, error) {
 		// with no vote.
 		hs.Term, hs.Vote = ents[k-1].Term, 0
 	}
-	if hs.Vote != 0 && !slices.Contains(cfg.Voters, hs.Vote) {
-		return nil, errors.New("raft: restored vote for unknown node " + u(hs.Vote))
-	}
 	n := &Node{
-		cfg:       cfg,
-		id:        cfg.ID,
-		voters:    cfg.Voters,
-		term:      hs.Term,
-		vote:      hs.Vote,
-		log:       newLog(ents),
-		prs:       make([]progress, len(cfg.Voters)),
-		votes:     make([]int8, len(cfg.Voters)),
-		lastHeard: make([]uint64, len(cfg.Voters)),
-		readAcks:  make([]uint64, len(cfg.Voters)),
-		now:       1, // lastHeard 0 means never
-		rng:       splitmix64(cfg.Seed ^ cfg.ID*0x9e3779b97f4a7c15),
+		cfg:  cfg,
+		id:   cfg.ID,
+		term: hs.Term,
+		vote: hs.Vote,
+		log:  newLog(base, baseTerm, ents),
+		now:  1, // lastHeard 0 means never
+		rng:  splitmix64(cfg.Seed ^ cfg.ID*0x9e3779b97f4a7c15),
 	}
-	n.log.commitTo(hs.Commit)
+	if snap != nil {
+		n.snap = &Snapshot{Meta: SnapshotMeta{Index: base, Term: baseTerm, Members: cloneMembers(snap.Meta.Members)}, Data: snap.Data}
+	}
+	n.setMembers(members)
+	n.commitTo(hs.Commit)
+	n.out.Events = nil // configuration changes replayed, not news
 	n.lastHard = n.hardState()
 	n.becomeFollower(n.term, 0)
 	return n, nil
@@ -164,10 +196,10 @@ func (n *Node) hardState() HardState {
 	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed}
 }
 
-// slot returns the index of id in voters, or -1.
+// slot returns the index of id in members, or -1.
 func (n *Node) slot(id uint64) int {
-	for i, v := range n.voters {
-		if v == id {
+	for i := range n.members {
+		if n.members[i].ID == id {
 			return i
 		}
 	}
@@ -192,6 +224,14 @@ func (n *Node) Tick() {
 		return
 	}
 	n.electionElapsed++
+	if !n.isVoter(n.id) {
+		// Learners and removed nodes never campaign.
+		if n.electionElapsed >= n.randomizedTimeout {
+			n.electionElapsed = 0
+			n.lead = 0
+		}
+		return
+	}
 	if n.electionElapsed >= n.randomizedTimeout {
 		n.electionElapsed = 0
 		n.hup(false)
@@ -208,7 +248,7 @@ func (n *Node) Status() Status {
 // StatusInto fills s with the node's current status, reusing s's slices:
 // a host that polls the status every step allocates nothing.
 func (n *Node) StatusInto(s *Status) {
-	voters, progress := s.Voters[:0], s.Progress[:0]
+	voters, members, progress := s.Voters[:0], s.Members[:0], s.Progress[:0]
 	*s = Status{
 		ID:          n.id,
 		Role:        n.role,
@@ -219,17 +259,21 @@ func (n *Node) StatusInto(s *Status) {
 		LastIndex:   n.log.lastIndex(),
 		LastTerm:    n.log.lastTerm(),
 		Stable:      n.log.stable,
+		Snapshot:    n.SnapshotIndex(),
+		FirstIndex:  n.log.firstIndex(),
 		Voters:      append(voters, n.voters...),
+		Members:     append(members, n.members...),
 		Alive:       n.alive(),
 		Transferee:  n.transferee,
 		PreVote:     !n.cfg.DisablePreVote,
 		CheckQuorum: !n.cfg.DisableCheckQuorum,
 	}
 	if n.role == RoleLeader {
-		for i, id := range n.voters {
+		for i, m := range n.members {
 			pr := &n.prs[i]
+			id := m.ID
 			progress = append(progress, PeerStatus{
-				ID: id, Match: pr.match, Next: pr.next, State: pr.state,
+				ID: id, Learner: m.Learner, Match: pr.match, Next: pr.next, State: pr.state,
 				Active: id == n.id || n.heardRecently(i), Inflight: len(pr.inflight),
 			})
 		}
@@ -249,8 +293,8 @@ func (n *Node) heardRecently(i int) bool {
 // included.
 func (n *Node) alive() int {
 	c := 0
-	for i, id := range n.voters {
-		if id == n.id || n.heardRecently(i) {
+	for i, m := range n.members {
+		if !m.Learner && (m.ID == n.id || n.heardRecently(i)) {
 			c++
 		}
 	}
@@ -275,7 +319,7 @@ func (n *Node) Acks(i uint64) int {
 	}
 	c := 0
 	for k := range n.prs {
-		if n.prs[k].match >= i {
+		if !n.members[k].Learner && n.prs[k].match >= i {
 			c++
 		}
 	}
@@ -326,8 +370,8 @@ func (n *Node) StorageAck(index, term uint64) {
 	if !n.log.stableTo(index, term) {
 		return
 	}
-	if n.role == RoleLeader {
-		if n.prs[n.slot(n.id)].acked(index) && n.maybeCommit() {
+	if i := n.slot(n.id); i >= 0 && n.role == RoleLeader {
+		if n.prs[i].acked(index) && n.maybeCommit() {
 			n.needBcast = true
 		}
 	}
@@ -465,6 +509,9 @@ func (n *Node) check(m Message) error {
 			}
 		}
 	case MsgApp:
+		if m.Snapshot != nil {
+			return malformed("MsgApp carries a snapshot")
+		}
 		for i, e := range m.Entries {
 			if e.Index != m.Index+1+uint64(i) {
 				return malformed("entries are not contiguous after index " + u(m.Index))
@@ -472,7 +519,7 @@ func (n *Node) check(m Message) error {
 			if e.Term == 0 || e.Term > m.Term || (i == 0 && e.Term < m.LogTerm) || (i > 0 && e.Term < m.Entries[i-1].Term) {
 				return malformed("entry " + u(e.Index) + " has an impossible term")
 			}
-			if e.Type != EntryNormal && e.Type != EntryNoop {
+			if !e.Type.Valid() {
 				return malformed("unknown entry type")
 			}
 		}
@@ -504,10 +551,30 @@ func (n *Node) check(m Message) error {
 		if len(m.Entries) > 0 {
 			return malformed(m.Type.String() + " carries entries")
 		}
+	case MsgSnap:
+		c := m.Snapshot
+		switch {
+		case c == nil:
+			return malformed("MsgSnap without a snapshot")
+		case len(m.Entries) > 0:
+			return malformed("MsgSnap carries entries")
+		case c.Meta.Index == 0 || c.Meta.Term == 0 || c.Meta.Term > m.Term:
+			return malformed("snapshot with an impossible index or term")
+		case c.Meta.Index != m.Index || c.Meta.Term != m.LogTerm:
+			return malformed("snapshot metadata disagrees with the message")
+		case c.Offset > c.Size || uint64(len(c.Data)) > c.Size-c.Offset:
+			return malformed("snapshot chunk beyond the snapshot's size")
+		}
+		if err := checkMembers(c.Meta.Members); err != nil {
+			return malformed("snapshot configuration: " + err.Error())
+		}
 	default:
 		if len(m.Entries) > 0 {
 			return malformed(m.Type.String() + " carries entries")
 		}
+	}
+	if m.Type != MsgSnap && m.Snapshot != nil {
+		return malformed(m.Type.String() + " carries a snapshot")
 	}
 	if m.Term == 0 && m.Type != MsgProp && m.Type != MsgReadIndex && m.Type != MsgTransferLeader {
 		return malformed(m.Type.String() + " without a term")

@@ -17,6 +17,12 @@ type progress struct {
 	inflightBytes uint64
 	// active records a message from the follower since the last CheckQuorum.
 	active bool
+	// In ProgressSnapshot: the index of the snapshot being sent, the offset
+	// of the next chunk, and the tick the last chunk left (probeSent says
+	// a chunk is unacknowledged).
+	pendingSnapshot uint64
+	snapOffset      uint64
+	snapSentAt      uint64
 }
 
 type inflight struct {
@@ -32,6 +38,16 @@ func (p *progress) becomeProbe() {
 	p.inflightBytes = 0
 }
 
+// becomeSnapshot starts sending the snapshot at index to the follower.
+func (p *progress) becomeSnapshot(index uint64) {
+	p.state = ProgressSnapshot
+	p.pendingSnapshot = index
+	p.snapOffset = 0
+	p.probeSent = false
+	p.inflight = p.inflight[:0]
+	p.inflightBytes = 0
+}
+
 func (p *progress) becomeReplicate() {
 	p.state = ProgressReplicate
 	p.next = p.match + 1
@@ -42,7 +58,7 @@ func (p *progress) becomeReplicate() {
 
 // paused reports whether the leader must not send more entries now.
 func (p *progress) paused(maxMsgs int, maxBytes uint64) bool {
-	if p.state == ProgressProbe {
+	if p.state != ProgressReplicate {
 		return p.probeSent
 	}
 	return len(p.inflight) >= maxMsgs || p.inflightBytes >= maxBytes
@@ -82,6 +98,9 @@ func (p *progress) acked(i uint64) bool {
 // rejection was news (not a stale answer to an earlier probe), in which
 // case next has moved back and the follower is probing.
 func (p *progress) rejected(rejected, hint uint64) bool {
+	if p.state == ProgressSnapshot {
+		return false
+	}
 	if p.state == ProgressReplicate {
 		if rejected <= p.match {
 			return false

@@ -100,7 +100,7 @@ func (c *chaos) restart(id uint64) {
 	cfg := c.cfg
 	cfg.ID, cfg.Voters = id, slices.Clone(c.ids)
 	cfg.Seed = c.cfg.Seed + id
-	n, err := New(cfg, c.hard[id], slices.Clone(c.stored[id]))
+	n, err := New(cfg, c.hard[id], nil, slices.Clone(c.stored[id]))
 	if err != nil {
 		c.fail("restart %d: %v", id, err)
 	}

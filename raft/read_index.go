@@ -94,7 +94,7 @@ func (n *Node) readAcked(i int, ctx []byte) {
 // releaseReads answers every read whose round a majority has confirmed.
 // An answer to round r confirms every earlier round too: it was sent later.
 func (n *Node) releaseReads() {
-	confirmed := quorum.CommittedIndex(n.readAcks)
+	confirmed := quorum.CommittedIndex(n.voterValues(n.readAcks))
 	k := 0
 	for k < len(n.reads) && n.reads[k].round != 0 && n.reads[k].round <= confirmed {
 		rq := n.reads[k]

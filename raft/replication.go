@@ -11,9 +11,13 @@ func (n *Node) tickLeader() {
 		n.electionElapsed = 0
 		if !n.cfg.DisableCheckQuorum {
 			active := 0
-			for i, id := range n.voters {
+			for i, m := range n.members {
 				switch {
-				case id == n.id || n.prs[i].active:
+				case m.Learner:
+					if !n.prs[i].active && n.prs[i].state == ProgressReplicate {
+						n.prs[i].becomeProbe()
+					}
+				case m.ID == n.id || n.prs[i].active:
 					active++
 				case n.prs[i].state == ProgressReplicate:
 					// Silent for an election timeout: what was in flight is
@@ -43,15 +47,16 @@ func (n *Node) tickLeader() {
 // bcastAppend sends new entries (or at least the commit index) to every
 // follower that is not paused.
 func (n *Node) bcastAppend() {
-	for i, id := range n.voters {
-		if id != n.id {
+	for i, m := range n.members {
+		if m.ID != n.id {
 			n.sendAppend(i, true)
 		}
 	}
 }
 
 func (n *Node) bcastHeartbeat(ctx []byte) {
-	for i, id := range n.voters {
+	for i, m := range n.members {
+		id := m.ID
 		if id == n.id {
 			continue
 		}
@@ -72,17 +77,23 @@ func (n *Node) bcastHeartbeat(ctx []byte) {
 // whether it sent anything.
 func (n *Node) sendAppend(i int, empty bool) bool {
 	pr := &n.prs[i]
+	if pr.state == ProgressSnapshot {
+		return n.sendSnapshot(i)
+	}
 	if pr.paused(n.cfg.MaxInflightMsgs, n.cfg.MaxInflightBytes) {
 		return false
 	}
 	prev := pr.next - 1
 	prevTerm, ok := n.log.term(prev)
-	if !ok {
-		// Only compaction could make prev unknown; this log is never
-		// compacted, so next is beyond our log: resynchronise.
+	if !ok && prev > n.log.lastIndex() {
+		// next is beyond our log: resynchronise.
 		pr.becomeProbe()
 		prev = pr.next - 1
-		prevTerm, _ = n.log.term(prev)
+		prevTerm, ok = n.log.term(prev)
+	}
+	if !ok {
+		// The follower needs entries compacted into the snapshot.
+		return n.sendSnapshot(i)
 	}
 	ents := n.log.slice(pr.next, n.log.lastIndex()+1, n.cfg.MaxMsgBytes)
 	if len(ents) == 0 && !empty && pr.state == ProgressReplicate {
@@ -92,7 +103,7 @@ func (n *Node) sendAppend(i int, empty bool) bool {
 	for _, e := range ents {
 		bytes += uint64(len(e.Data))
 	}
-	n.send(Message{Type: MsgApp, To: n.voters[i], Index: prev, LogTerm: prevTerm, Entries: ents, Commit: n.log.committed})
+	n.send(Message{Type: MsgApp, To: n.members[i].ID, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: n.log.committed})
 	last := prev
 	if len(ents) > 0 {
 		last = ents[len(ents)-1].Index
@@ -105,15 +116,18 @@ func (n *Node) sendAppend(i int, empty bool) bool {
 // only entries of the current term (paper §5.4.2, Figure 8). It reports
 // whether the commit index moved.
 func (n *Node) maybeCommit() bool {
-	match := make([]uint64, len(n.prs))
+	match := n.scratch[:0]
 	for i := range n.prs {
-		match[i] = n.prs[i].match
+		if !n.members[i].Learner {
+			match = append(match, n.prs[i].match)
+		}
 	}
+	n.scratch = match
 	c := quorum.CommittedIndex(match)
 	if t, _ := n.log.term(c); t != n.term {
 		return false
 	}
-	if !n.log.commitTo(c) {
+	if !n.commitTo(c) {
 		return false
 	}
 	n.event(EventCommitted, 0, c, "committed up to index "+u(c))
@@ -142,12 +156,18 @@ func (n *Node) stepLeader(m Message) {
 		}
 		wasProbe := pr.state == ProgressProbe
 		if pr.acked(m.Index) {
-			if wasProbe {
+			if wasProbe || (pr.state == ProgressSnapshot && pr.match >= pr.pendingSnapshot) {
 				pr.becomeReplicate()
 			}
 			if n.maybeCommit() {
 				n.needBcast = true
 			}
+			// A configuration change may have committed: the follower's
+			// slot can move, and this node may no longer lead.
+			if i = n.slot(m.From); n.role != RoleLeader || i < 0 {
+				return
+			}
+			pr = &n.prs[i]
 			if m.From == n.transferee && pr.match == n.log.lastIndex() {
 				n.sendTimeoutNow(m.From)
 			}
@@ -155,8 +175,14 @@ func (n *Node) stepLeader(m Message) {
 		// Stream what remains, as far as flow control allows.
 		for n.sendAppend(i, false) {
 		}
+	case MsgSnapResp:
+		n.snapResp(i, m)
 	case MsgHeartbeatResp:
-		pr.probeSent = false
+		if pr.state != ProgressSnapshot || n.now-pr.snapSentAt >= uint64(n.cfg.ElectionTicks) {
+			// A chunk unanswered for an election timeout is sent again;
+			// sooner would flood a slow link.
+			pr.probeSent = false
+		}
 		if pr.state == ProgressReplicate && len(pr.inflight) > 0 &&
 			pr.paused(n.cfg.MaxInflightMsgs, n.cfg.MaxInflightBytes) {
 			// A full window while the follower answers heartbeats: some
@@ -173,7 +199,7 @@ func (n *Node) stepLeader(m Message) {
 		n.readAcked(i, m.Context)
 	case MsgTimeoutNow, MsgVoteResp, MsgPreVoteResp, MsgReadIndexResp:
 		// Stale answers from earlier roles.
-	case MsgApp, MsgHeartbeat:
+	case MsgApp, MsgHeartbeat, MsgSnap:
 		// Another leader in our term would break election safety; a
 		// correct peer never sends this. Ignore it.
 		n.event(EventMessageRejected, m.From, 0, "ignored "+m.Type.String()+" from node "+u(m.From)+": this node leads term "+u(n.term))
@@ -187,10 +213,14 @@ func (n *Node) stepFollower(m Message) {
 		n.electionElapsed = 0
 		n.setLeader(m.From)
 		n.handleAppend(m)
+	case MsgSnap:
+		n.electionElapsed = 0
+		n.setLeader(m.From)
+		n.handleSnapshot(m)
 	case MsgHeartbeat:
 		n.electionElapsed = 0
 		n.setLeader(m.From)
-		n.log.commitTo(m.Commit)
+		n.commitTo(m.Commit)
 		n.send(Message{Type: MsgHeartbeatResp, To: m.From, Context: m.Context})
 	case MsgTimeoutNow:
 		n.event(EventTransferStarted, m.From, 0, "campaigning at once: leadership handed over by node "+u(m.From))
@@ -227,6 +257,6 @@ func (n *Node) handleAppend(m Message) {
 			return
 		}
 	}
-	n.log.commitTo(min(m.Commit, lastNew))
+	n.commitTo(min(m.Commit, lastNew))
 	n.send(Message{Type: MsgAppResp, To: m.From, Index: lastNew})
 }

@@ -104,16 +104,15 @@ func TestRestartRejectsImpossibleState(t *testing.T) {
 		{"log with a gap", HardState{Term: 2}, []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 3}}},
 		{"entry term 0", HardState{Term: 1}, []Entry{{Term: 0, Index: 1}}},
 		{"terms decreasing", HardState{Term: 3}, logOf(2, 1)},
-		{"vote for an unknown node", HardState{Term: 1, Vote: 9}, nil},
 	}
 	for _, tt := range tests {
 		cfg := Config{ID: 1, Voters: []uint64{1, 2, 3}}
-		if _, err := New(cfg, tt.hs, tt.ents); err == nil {
+		if _, err := New(cfg, tt.hs, nil, tt.ents); err == nil {
 			t.Errorf("%s: New accepted HardState %+v, log %+v", tt.name, tt.hs, tt.ents)
 		}
 	}
 	cfg := Config{ID: 1, Voters: []uint64{1, 2, 3}}
-	if _, err := New(cfg, HardState{Term: 2, Vote: 3, Commit: 2}, logOf(1, 2)); err != nil {
+	if _, err := New(cfg, HardState{Term: 2, Vote: 3, Commit: 2}, nil, logOf(1, 2)); err != nil {
 		t.Errorf("New refused a valid state: %v", err)
 	}
 }
@@ -134,7 +133,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"negative inflight", Config{ID: 1, Voters: []uint64{1}, MaxInflightMsgs: -1}},
 	}
 	for _, tt := range tests {
-		if _, err := New(tt.cfg, HardState{}, nil); !errors.Is(err, ErrInvalidConfig) {
+		if _, err := New(tt.cfg, HardState{}, nil, nil); !errors.Is(err, ErrInvalidConfig) {
 			t.Errorf("%s: have %v, want ErrInvalidConfig", tt.name, err)
 		}
 	}
@@ -145,7 +144,7 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 // voted in it, since a vote is durable before it is sent.
 func TestRestartAfterTornWriteAdoptsTheEntriesTerm(t *testing.T) {
 	cfg := Config{ID: 1, Voters: []uint64{1, 2, 3}}
-	n, err := New(cfg, HardState{Term: 1, Vote: 2, Commit: 1}, logOf(1, 2, 2))
+	n, err := New(cfg, HardState{Term: 1, Vote: 2, Commit: 1}, nil, logOf(1, 2, 2))
 	if err != nil {
 		t.Fatalf("New refused a torn write's state: %v", err)
 	}

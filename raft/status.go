@@ -37,22 +37,29 @@ const (
 	// ProgressReplicate streams entries optimistically, up to the in-flight
 	// limits.
 	ProgressReplicate ProgressState = 1
+	// ProgressSnapshot sends the follower a snapshot, chunk by chunk: the
+	// entries it needs are compacted away.
+	ProgressSnapshot ProgressState = 2
 )
 
-// String returns "probe" or "replicate".
+// String returns "probe", "replicate" or "snapshot".
 func (s ProgressState) String() string {
-	if s == ProgressReplicate {
+	switch s {
+	case ProgressReplicate:
 		return "replicate"
+	case ProgressSnapshot:
+		return "snapshot"
 	}
 	return "probe"
 }
 
-// PeerStatus is the leader's view of one voter (itself included).
+// PeerStatus is the leader's view of one member (itself included).
 type PeerStatus struct {
-	ID    uint64
-	Match uint64
-	Next  uint64
-	State ProgressState
+	ID      uint64
+	Learner bool
+	Match   uint64
+	Next    uint64
+	State   ProgressState
 	// Active reports whether the leader heard from the peer within the
 	// longest election timeout (always true for the leader itself).
 	Active bool
@@ -73,11 +80,18 @@ type Status struct {
 	LastTerm  uint64
 	// Stable is the highest index acknowledged as durable by storage.
 	Stable uint64
-	Voters []uint64
+	// Snapshot is the index of the newest snapshot; entries up to
+	// FirstIndex-1 are compacted away.
+	Snapshot   uint64
+	FirstIndex uint64
+	Voters     []uint64
+	// Members is the whole configuration (voters and learners) with
+	// addresses, sorted by id.
+	Members []Member
 	// Alive counts voters (this node included) heard from within the
 	// longest election timeout (2*ElectionTicks).
 	Alive int
-	// Progress is set only on the leader, one per voter in Voters order.
+	// Progress is set only on the leader, one per member in Members order.
 	Progress []PeerStatus
 	// Transferee is the target of a leadership transfer in progress, or 0.
 	Transferee  uint64

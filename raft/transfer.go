@@ -8,7 +8,7 @@ package raft
 // leader is known.
 func (n *Node) TransferLeadership(to uint64) error {
 	i := n.slot(to)
-	if i < 0 {
+	if i < 0 || n.members[i].Learner {
 		return ErrUnknownPeer
 	}
 	if n.role != RoleLeader {
