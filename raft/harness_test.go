@@ -18,6 +18,10 @@ type cluster struct {
 	reads   map[uint64][]ReadState
 	cut     map[[2]uint64]bool
 	queue   []Message
+	// snaps is each node's stored snapshot; stored holds the entries
+	// after it. snapApplied is what was applied up to each snapshot index.
+	snaps       map[uint64]*Snapshot
+	snapApplied map[uint64][]Entry
 	// drop, if set, decides per message whether the network loses it.
 	drop func(Message) bool
 }
@@ -25,7 +29,8 @@ type cluster struct {
 func newCluster(t *testing.T, n int, tweak func(*Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t, nodes: map[uint64]*Node{}, stored: map[uint64][]Entry{}, hard: map[uint64]HardState{},
-		applied: map[uint64][]Entry{}, reads: map[uint64][]ReadState{}, cut: map[[2]uint64]bool{}}
+		applied: map[uint64][]Entry{}, reads: map[uint64][]ReadState{}, cut: map[[2]uint64]bool{},
+		snaps: map[uint64]*Snapshot{}, snapApplied: map[uint64][]Entry{}}
 	for i := 1; i <= n; i++ {
 		c.ids = append(c.ids, uint64(i))
 	}
@@ -46,12 +51,52 @@ func (c *cluster) config(id uint64, tweak func(*Config)) Config {
 // start (re)starts node id from what it stored.
 func (c *cluster) start(id uint64, tweak func(*Config)) {
 	c.t.Helper()
-	n, err := New(c.config(id, tweak), c.hard[id], nil, slices.Clone(c.stored[id]))
+	n, err := New(c.config(id, tweak), c.hard[id], c.snaps[id], slices.Clone(c.stored[id]))
 	if err != nil {
 		c.t.Fatalf("New(%d): %v", id, err)
 	}
 	c.nodes[id] = n
 	c.applied[id] = nil
+	if s := c.snaps[id]; s != nil {
+		c.applied[id] = slices.Clone(c.snapApplied[s.Meta.Index])
+	}
+}
+
+// base returns the index of node id's stored snapshot, or 0.
+func (c *cluster) base(id uint64) uint64 {
+	if s := c.snaps[id]; s != nil {
+		return s.Meta.Index
+	}
+	return 0
+}
+
+// compact snapshots node id at its applied index, as an engine would,
+// keeping retain entries in memory.
+func (c *cluster) compact(id uint64, retain uint64) uint64 {
+	c.t.Helper()
+	n := c.nodes[id]
+	idx := n.log.applied
+	snap := Snapshot{Meta: SnapshotMeta{Index: idx, Term: n.Term(idx), Members: n.Members()}, Data: []byte("state@" + u(idx))}
+	if err := n.Compact(snap, retain); err != nil {
+		c.t.Fatalf("compact %d: %v", id, err)
+	}
+	c.snapApplied[idx] = slices.Clone(c.applied[id])
+	c.storeSnapshot(id, &snap, true)
+	return idx
+}
+
+// storeSnapshot does what a host does with a snapshot to save.
+func (c *cluster) storeSnapshot(id uint64, s *Snapshot, keep bool) {
+	var kept []Entry
+	if keep {
+		for _, e := range c.stored[id] {
+			if e.Index > s.Meta.Index {
+				kept = append(kept, e)
+			}
+		}
+	}
+	c.snaps[id] = s
+	c.stored[id] = kept
 }
 
 // stop crashes node id: it loses everything but its storage.
@@ -76,8 +121,16 @@ func (c *cluster) process(id uint64) {
 		return
 	}
 	rd := n.Ready()
+	if rd.Snapshot != nil {
+		applied, ok := c.snapApplied[rd.Snapshot.Meta.Index]
+		if !ok {
+			c.t.Fatalf("node %d installed unknown snapshot %d", id, rd.Snapshot.Meta.Index)
+		}
+		c.storeSnapshot(id, rd.Snapshot, rd.SnapshotKeepLog)
+		c.applied[id] = slices.Clone(applied)
+	}
 	if len(rd.Entries) > 0 {
-		first := rd.Entries[0].Index
+		first := rd.Entries[0].Index - c.base(id)
 		s := c.stored[id]
 		s = slices.Clone(s[:min(uint64(len(s)), first-1)])
 		c.stored[id] = append(s, rd.Entries...)

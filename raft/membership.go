@@ -112,7 +112,8 @@ func appendMembers(b []byte, ms []Member) []byte {
 }
 
 // DecodeConfChange decodes what EncodeConfChange wrote, checking that the
-// members are sorted, unique, non-zero and include a voter.
+// members, if any (a proposal carries none), are sorted, unique, non-zero
+// and include a voter.
 func DecodeConfChange(b []byte) (ConfChange, error) {
 	d := decoder{b: b}
 	var cc ConfChange
@@ -126,7 +127,7 @@ func DecodeConfChange(b []byte) (ConfChange, error) {
 	if d.err == nil && cc.Type.String() == "unknown" {
 		d.err = errors.New("unknown change type " + strconv.Itoa(int(cc.Type)))
 	}
-	if d.err == nil {
+	if d.err == nil && len(cc.Members) > 0 {
 		d.err = checkMembers(cc.Members)
 	}
 	if d.err != nil {
@@ -247,6 +248,9 @@ func (n *Node) applyCommittedConf(from, to uint64) {
 			continue
 		}
 		cc, err := DecodeConfChange(e.Data)
+		if err == nil && len(cc.Members) == 0 {
+			err = errors.New("raft: configuration change without members")
+		}
 		if err != nil {
 			n.event(EventMessageRejected, 0, i, "ignored committed configuration change at index "+u(i)+": "+err.Error())
 			continue
