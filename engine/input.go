@@ -66,8 +66,8 @@ type ChangeMembers struct {
 
 func (ChangeMembers) isInput() {}
 func (Tick) isInput()          {}
-func (Receive) isInput()    {}
-func (Propose) isInput()    {}
-func (Read) isInput()       {}
-func (StorageAck) isInput() {}
-func (Transfer) isInput()   {}
+func (Receive) isInput()       {}
+func (Propose) isInput()       {}
+func (Read) isInput()          {}
+func (StorageAck) isInput()    {}
+func (Transfer) isInput()      {}

@@ -42,8 +42,8 @@ type request struct {
 	// confIndex and confTerm locate a configuration change in the log.
 	confIndex, confTerm uint64
 	since               uint64 // tick the request arrived
-	retryAt   uint64 // tick at which a forwarded request is sent again
-	pending   bool   // a ReplyPending was sent
+	retryAt             uint64 // tick at which a forwarded request is sent again
+	pending             bool   // a ReplyPending was sent
 }
 
 func u(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -26,7 +26,8 @@ func (e *Engine) maybeSnapshot() (raft.Snapshot, bool) {
 }
 
 // restore replaces the store with a snapshot the leader sent. Writes that
-// wait on entries the snapshot covers are answered from their sessions.
+// wait on entries the snapshot covers are proposed again when their retry
+// comes due: the copy applies as a duplicate, answered from the session.
 func (e *Engine) restore(snap raft.Snapshot) {
 	store := kv.New()
 	if err := store.Restore(snap.Data); err != nil {
@@ -38,15 +39,4 @@ func (e *Engine) restore(snap raft.Snapshot) {
 	}
 	e.store = store
 	e.applied = snap.Meta.Index
-	for i := 0; i < len(e.requests); {
-		rq := e.requests[i]
-		if rq.kind == requestWrite {
-			if res, ok := e.store.Outcome(rq.cmd.ClientID, rq.cmd.Seq); ok {
-				e.reply(rq, Reply{Code: ReplyOK, Index: snap.Meta.Index, Found: res.Found, Value: res.Value, OK: res.OK, Error: res.Err})
-				e.requests = append(e.requests[:i], e.requests[i+1:]...)
-				continue
-			}
-		}
-		i++
-	}
 }

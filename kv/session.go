@@ -152,13 +152,3 @@ func (s *Store) remember(sess *session, client, seq uint64, out outcome, index u
 	sess.hash = hashSession(sess)
 	s.sum += sess.hash
 }
-
-// Outcome returns the result of the client's command seq if it is the
-// last one the client's session applied.
-func (s *Store) Outcome(client, seq uint64) (Result, bool) {
-	sess := s.sessions.get(client)
-	if sess == nil || sess.seq != seq {
-		return Result{}, false
-	}
-	return sess.out.result(), true
-}

@@ -423,9 +423,11 @@ func (n *Node) Step(m Message) error {
 		n.event(EventMessageRejected, m.From, 0, "dropped "+m.Type.String()+" from "+u(m.From)+": "+err.Error())
 		return err
 	}
-	n.lastHeard[n.slot(m.From)] = n.now
-	if n.role == RoleLeader {
-		n.prs[n.slot(m.From)].active = true
+	if i := n.slot(m.From); i >= 0 {
+		n.lastHeard[i] = n.now
+		if n.role == RoleLeader {
+			n.prs[i].active = true
+		}
 	}
 
 	switch m.Type {
@@ -498,8 +500,19 @@ func (n *Node) check(m Message) error {
 	if m.To != n.id {
 		return malformed("addressed to node " + u(m.To))
 	}
-	if m.From == n.id || n.slot(m.From) < 0 {
+	if m.From == n.id || m.From == 0 {
 		return stepError{ErrUnknownPeer, "raft: message from unknown node " + u(m.From)}
+	}
+	if n.slot(m.From) < 0 {
+		switch m.Type {
+		case MsgApp, MsgHeartbeat, MsgSnap:
+			// A leader this node's configuration does not know yet: the
+			// change that added it is on its way, perhaps in this very
+			// message. Refusing it would cut the node off for good.
+		default:
+			// Above all, no votes: a removed node cannot disrupt.
+			return stepError{ErrUnknownPeer, "raft: message from unknown node " + u(m.From)}
+		}
 	}
 	switch m.Type {
 	case MsgProp:

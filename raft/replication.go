@@ -137,6 +137,10 @@ func (n *Node) maybeCommit() bool {
 // stepLeader handles a message, of the leader's term, while leading.
 func (n *Node) stepLeader(m Message) {
 	i := n.slot(m.From)
+	if i < 0 {
+		n.event(EventMessageRejected, m.From, 0, "ignored "+m.Type.String()+" from node "+u(m.From)+": not a member")
+		return
+	}
 	pr := &n.prs[i]
 	switch m.Type {
 	case MsgAppResp:

@@ -79,7 +79,7 @@ func malformedCases() []struct {
 		m    Message
 		want error
 	}{
-		{"unknown sender", Message{Type: MsgHeartbeat, From: 9, To: 1, Term: 2}, ErrUnknownPeer},
+		{"unknown sender's heartbeat response", Message{Type: MsgHeartbeatResp, From: 9, To: 1, Term: 2}, ErrUnknownPeer},
 		{"unknown sender, later term", Message{Type: MsgVote, From: 9, To: 1, Term: 9, Index: 9, LogTerm: 9}, ErrUnknownPeer},
 		{"sender 0", Message{Type: MsgHeartbeat, From: 0, To: 1, Term: 2}, ErrUnknownPeer},
 		{"sender is the receiver", Message{Type: MsgApp, From: 1, To: 1, Term: 5}, ErrUnknownPeer},

@@ -83,6 +83,9 @@ type nodeCheck struct {
 	// checked is the highest index whose entry in log was checked against
 	// committed in this lifetime.
 	checked uint64
+	// snapChecked is the index below which the log was checked against
+	// committed at a snapshot.
+	snapChecked uint64
 }
 
 func newChecker(ids []uint64) *checker {
@@ -147,16 +150,32 @@ func (ck *checker) observe(i int, effs []engine.Effect) error {
 			}
 		}
 	}
+	var compactions []engine.SaveSnapshot
 	for _, e := range effs {
 		switch e := e.(type) {
 		case engine.Persist:
 			if err := ck.persist(i, e); err != nil {
 				return err
 			}
+		case engine.SaveSnapshot:
+			if e.KeepLog && e.Snapshot.Meta.Index <= uint64(len(ck.nodes[i].log)) {
+				// A compaction of the node's own log, at an index its
+				// status in this batch reports committed: checked after it.
+				compactions = append(compactions, e)
+				continue
+			}
+			if err := ck.snapshot(i, e); err != nil {
+				return err
+			}
 		case engine.StatusReport:
 			if err := ck.status(i, e.Status); err != nil {
 				return err
 			}
+		}
+	}
+	for _, e := range compactions {
+		if err := ck.snapshot(i, e); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -419,5 +438,32 @@ func (ck *checker) restarted(i int, d *disk) error {
 				ck.ids[i], d.hs.Commit, describe(ck.committed[idx-1]), ck.entryAt(i, idx))
 		}
 	}
+	return nil
+}
+
+// snapshot checks a SaveSnapshot node i emitted: a snapshot covers only
+// committed entries, ends at the committed entry's term, and leaves the
+// node's log (as the checker sees it, whole) with the committed prefix.
+func (ck *checker) snapshot(i int, s engine.SaveSnapshot) error {
+	id, ns := ck.ids[i], &ck.nodes[i]
+	meta := s.Snapshot.Meta
+	idx := meta.Index
+	switch {
+	case idx == 0 || idx > uint64(len(ck.committed)):
+		return breachf(RuleStateMachineSafety, "n%d snapshots at index %d, beyond the cluster's known commit %d", id, idx, len(ck.committed))
+	case ck.committed[idx-1].Term != meta.Term:
+		return breachf(RuleStateMachineSafety, "n%d snapshots at %d/t%d, but %s is committed there", id, idx, meta.Term, describe(ck.committed[idx-1]))
+	}
+	if s.KeepLog && uint64(len(ns.log)) >= idx {
+		for k := uint64(ns.snapChecked); k < idx; k++ {
+			if !sameEntry(ns.log[k], ck.committed[k]) {
+				return breachf(RuleStateMachineSafety, "n%d keeps %s below its snapshot at %d, where %s is committed",
+					id, describe(ns.log[k]), idx, describe(ck.committed[k]))
+			}
+		}
+	} else {
+		ns.log = append(ns.log[:0:0], ck.committed[:idx]...)
+	}
+	ns.snapChecked = idx
 	return nil
 }

@@ -28,13 +28,16 @@ type Cluster struct {
 	trace *tracer
 	err   *Violation
 
-	calls   map[uint64]*Call
+	calls map[uint64]*Call
+	// removed lists the nodes a membership change was asked to remove:
+	// they are never brought back.
+	removed map[uint64]bool
 	lastReq uint64
 	hist    history
 	clients int
 	delays  []int64
 
-	handles, persists, crashes uint64
+	handles, persists, crashes, snapshots, changes uint64
 	// events lists every event the engines emitted but EventCommitted.
 	events []eventRecord
 }
@@ -55,23 +58,32 @@ func New(opts Options) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{
-		opts:  opts,
-		rng:   rand.New(rand.NewPCG(opts.Seed, 0x5eed_0f_5a17)),
-		net:   newNetwork(opts.Nodes, *opts.Network),
-		story: newStory(opts.StoryLen),
-		trace: newTracer(),
-		calls: make(map[uint64]*Call),
+		opts:    opts,
+		rng:     rand.New(rand.NewPCG(opts.Seed, 0x5eed_0f_5a17)),
+		story:   newStory(opts.StoryLen),
+		trace:   newTracer(),
+		calls:   make(map[uint64]*Call),
+		removed: make(map[uint64]bool),
 	}
-	ids := make([]uint64, opts.Nodes)
+	ids := make([]uint64, opts.Nodes+opts.Spares)
 	for i := range ids {
 		ids[i] = uint64(i + 1)
 	}
+	c.net = newNetwork(len(ids), *opts.Network)
 	c.check = newChecker(ids)
+	voters := ids[:opts.Nodes]
 	for i, id := range ids {
+		var members []raft.Member
+		for _, v := range voters {
+			members = append(members, raft.Member{ID: v})
+		}
+		if i >= opts.Nodes {
+			members = append(members, raft.Member{ID: id, Learner: true})
+		}
 		cfg := engine.Config{
 			Raft: raft.Config{
 				ID:                 id,
-				Voters:             slices.Clone(ids),
+				Members:            members,
 				ElectionTicks:      opts.ElectionTicks,
 				HeartbeatTicks:     opts.HeartbeatTicks,
 				Seed:               nodeSeed(opts.Seed, id),
@@ -79,6 +91,8 @@ func New(opts Options) (*Cluster, error) {
 				DisableCheckQuorum: opts.DisableCheckQuorum,
 			},
 			RequestTimeoutTicks: opts.RequestTimeoutTicks,
+			SnapshotEntries:     opts.SnapshotEntries,
+			SnapshotRetain:      opts.SnapshotRetain,
 		}
 		n := &node{id: id, idx: i, cfg: cfg, tickEvery: opts.TickMillis}
 		c.nodes = append(c.nodes, n)
@@ -119,8 +133,11 @@ type Stats struct {
 	// Messages: sent, delivered, lost by the network, duplicated, and
 	// lost on cut links.
 	Sent, Delivered, Lost, Duplicated, Cut uint64
-	// Persists counts Persist effects made durable.
-	Persists uint64
+	// Persists counts Persist effects made durable; Snapshots the
+	// snapshots stored.
+	Persists, Snapshots uint64
+	// MembershipChanges counts the membership changes acknowledged.
+	MembershipChanges uint64
 	// Crashes counts node crashes; Leaders counts the terms that had a
 	// leader, and MaxTerm is the highest of them.
 	Crashes, Leaders, MaxTerm uint64
@@ -133,10 +150,10 @@ func (c *Cluster) Stats() Stats {
 		Steps: c.steps, Handles: c.handles,
 		Sent: c.net.sent, Delivered: c.net.delivered, Lost: c.net.lost,
 		Duplicated: c.net.duplicated, Cut: c.net.cut,
-		Persists: c.persists,
-		Crashes:  c.crashes,
-		Leaders:  uint64(len(c.check.leaders)),
-		MaxTerm:  c.check.maxTerm,
+		Persists: c.persists, Snapshots: c.snapshots, MembershipChanges: c.changes,
+		Crashes: c.crashes,
+		Leaders: uint64(len(c.check.leaders)),
+		MaxTerm: c.check.maxTerm,
 	}
 }
 
@@ -517,6 +534,8 @@ type Call struct {
 	Pending bool
 	// Reply is the node's final reply.
 	Reply engine.Reply
+	// Change is set for a membership change instead of a command or read.
+	Change *raft.ConfChange
 
 	onDone func(*Call)
 }

@@ -10,7 +10,12 @@ import (
 // disk is one node's simulated stable storage: what survives a crash.
 type disk struct {
 	hs raft.HardState
-	// entries is the stored log. Invariant: entries[i].Index == i+1.
+	// snap is the stored snapshot, if any.
+	snap *raft.Snapshot
+	// entries is the stored log. Invariant: entries[i].Index == i+1. The
+	// entries up to the snapshot's index are not stored by a real host; the
+	// disk keeps them (the committed entries the snapshot covers) only so
+	// that the checker sees whole logs. restored leaves them out.
 	entries []raft.Entry
 	// chain[i] hashes entries[0..i], so that two logs with equal chain
 	// values at an index hold identical prefixes up to it.
@@ -84,7 +89,27 @@ func (d *disk) append(ents []raft.Entry) uint64 {
 // restored returns what a restarting host hands the engine. The entries
 // slice is the engine's; their Data is shared and must not be modified.
 func (d *disk) restored() engine.Restored {
-	return engine.Restored{HardState: d.hs, Entries: append([]raft.Entry(nil), d.entries...)}
+	if d.snap == nil {
+		return engine.Restored{HardState: d.hs, Entries: append([]raft.Entry(nil), d.entries...)}
+	}
+	snap := *d.snap
+	return engine.Restored{HardState: d.hs, Snapshot: &snap, Entries: append([]raft.Entry(nil), d.entries[snap.Meta.Index:]...)}
+}
+
+// saveSnapshot stores s and drops the entries it covers, and every entry
+// after it unless keep. covered holds the committed entries up to its
+// index, which the disk keeps for the checker in place of the dropped
+// ones. It returns the first index whose entry changed, or 0.
+func (d *disk) saveSnapshot(s raft.Snapshot, keep bool, covered []raft.Entry) uint64 {
+	idx := s.Meta.Index
+	d.snap = &s
+	if keep && d.last() >= idx {
+		return 0
+	}
+	d.entries = d.entries[:0:0]
+	d.chain = d.chain[:0:0]
+	d.append(covered[:idx])
+	return 1
 }
 
 // chainHash extends the hash prev of a log prefix with entry e (FNV-1a

@@ -144,6 +144,14 @@ func (c *Cluster) observeStatus(n *node, st engine.Status) {
 func (c *Cluster) drain(n *node) {
 	for len(n.queue) > 0 && !n.persisting && c.err == nil {
 		switch e := n.queue[0].(type) {
+		case engine.SaveSnapshot:
+			// A snapshot file is written, fsynced and renamed into place:
+			// it occupies the disk like a Persist.
+			n.persisting = true
+			lat := c.opts.Disk.MinLatency + n.diskExtra
+			c.schedule(event{at: c.now + lat, kind: evPersistDone, node: n.idx, inc: n.inc})
+			c.record(record{node: n.id, kind: recPersist, first: e.Snapshot.Meta.Index, last: e.Snapshot.Meta.Index})
+			return
 		case engine.Persist:
 			if c.opts.Pipeline {
 				e = n.coalesce()
@@ -183,7 +191,12 @@ func (n *node) busy() bool { return n.persisting || len(n.queue) > 0 }
 func (n *node) coalesce() engine.Persist {
 	merged := n.queue[0].(engine.Persist)
 	rest := n.queue[:1]
-	for _, e := range n.queue[1:] {
+	for k, e := range n.queue[1:] {
+		if _, ok := e.(engine.SaveSnapshot); ok {
+			// No write moves across a snapshot: keep the rest in order.
+			rest = append(rest, n.queue[1+k:]...)
+			break
+		}
 		p, ok := e.(engine.Persist)
 		if !ok {
 			rest = append(rest, e)
@@ -222,6 +235,14 @@ func lastIndex(p engine.Persist) uint64 {
 // persistDone makes node n's Persist in progress durable, acknowledges it
 // and carries on with the queue.
 func (c *Cluster) persistDone(n *node) {
+	if s, ok := n.queue[0].(engine.SaveSnapshot); ok {
+		n.queue[0] = nil
+		n.queue = n.queue[1:]
+		n.persisting = false
+		c.snapshotDone(n, s)
+		c.drain(n)
+		return
+	}
 	p := n.queue[0].(engine.Persist)
 	n.queue[0] = nil
 	n.queue = n.queue[1:]
@@ -307,7 +328,12 @@ func (c *Cluster) reply(n *node, r engine.Reply) {
 		call.Pending = true
 		return
 	}
-	if b := c.check.reply(n.idx, r, call.Command); b != nil {
+	if call.Change != nil {
+		if r.Code == engine.ReplyOK {
+			c.changes++
+		}
+		c.notef(n.id, "membership change %s of n%d: %s %s", call.Change.Type, call.Change.NodeID, r.Code, r.Error)
+	} else if b := c.check.reply(n.idx, r, call.Command); b != nil {
 		c.fail(b)
 		return
 	}
@@ -328,7 +354,13 @@ func (n *node) removePending(call *Call) {
 // crash stops node n: its memory, its queue and its inbox are lost; the
 // Persist in progress is lost or torn.
 func (c *Cluster) crash(n *node) {
-	if n.persisting && c.err == nil {
+	if s, ok := head(n.queue).(engine.SaveSnapshot); ok && n.persisting && c.err == nil {
+		// A snapshot lands whole (renamed into place) or not at all.
+		if c.rng.IntN(2) == 0 {
+			c.snapshotDone(n, s)
+			c.notef(n.id, "crash after the snapshot at index %d landed", s.Snapshot.Meta.Index)
+		}
+	} else if n.persisting && c.err == nil {
 		p := n.queue[0].(engine.Persist)
 		if len(p.Entries) > 0 && c.opts.Disk.TornWriteRate > 0 && c.rng.Float64() < c.opts.Disk.TornWriteRate {
 			k := c.rng.IntN(len(p.Entries) + 1)
@@ -390,4 +422,27 @@ func commandString(cmd kv.Command) string {
 		s += fmt.Sprintf(" (c%d#%d)", cmd.ClientID, cmd.Seq)
 	}
 	return s
+}
+
+// snapshotDone makes node n's snapshot durable.
+func (c *Cluster) snapshotDone(n *node, s engine.SaveSnapshot) {
+	idx := s.Snapshot.Meta.Index
+	if idx > uint64(len(c.check.committed)) {
+		c.fail(breachf(RuleStateMachineSafety, "n%d stores a snapshot at index %d beyond the cluster's known commit %d",
+			n.id, idx, len(c.check.committed)))
+		return
+	}
+	c.snapshots++
+	from := n.disk.saveSnapshot(s.Snapshot, s.KeepLog, c.check.committed)
+	c.record(record{node: n.id, kind: recDurable, first: idx, last: idx})
+	if b := c.check.durable(n.idx, &n.disk, from); b != nil {
+		c.fail(b)
+	}
+}
+
+func head(q []engine.Effect) engine.Effect {
+	if len(q) == 0 {
+		return nil
+	}
+	return q[0]
 }

@@ -64,6 +64,13 @@ type Options struct {
 	RequestTimeoutTicks int
 	// DisablePreVote and DisableCheckQuorum go to raft.Config.
 	DisablePreVote, DisableCheckQuorum bool
+	// Spares adds nodes Nodes+1..Nodes+Spares that start outside the
+	// cluster, knowing its configuration with themselves as learners (as a
+	// joining node is told); ChangeMembers brings them in.
+	Spares int
+	// SnapshotEntries and SnapshotRetain go to engine.Config (0: the
+	// engine's defaults).
+	SnapshotEntries, SnapshotRetain int
 	// Network is the initial network; zero means DefaultNetwork.
 	Network *NetworkConfig
 	// Disk configures the disks; zero means DefaultDisk.
@@ -94,8 +101,8 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Nodes == 0 {
 		o.Nodes = 3
 	}
-	if o.Nodes < 1 || o.Nodes > 9 {
-		return o, fmt.Errorf("%w: %d nodes (want 1..9)", ErrOptions, o.Nodes)
+	if o.Nodes < 1 || o.Nodes > 9 || o.Spares < 0 || o.Spares > 4 {
+		return o, fmt.Errorf("%w: %d nodes and %d spares (want 1..9 and 0..4)", ErrOptions, o.Nodes, o.Spares)
 	}
 	if o.Factory == nil {
 		o.Factory = NativeFactory

@@ -91,7 +91,13 @@ func planFaults(rng *rand.Rand, n int, start int64) faultPlan {
 		t = end + rng.Int64N(500)
 	}
 	p.end = t
-	// Actions fire in time order; those at one time, in the order drawn.
+	p.sort()
+	return p
+}
+
+// sort puts the actions in time order; those at one time stay in the
+// order drawn.
+func (p *faultPlan) sort() {
 	slices.SortStableFunc(p.actions, func(a, b action) int {
 		switch {
 		case a.at < b.at:
@@ -101,7 +107,6 @@ func planFaults(rng *rand.Rand, n int, start int64) faultPlan {
 		}
 		return 0
 	})
-	return p
 }
 
 // network degrades the network from t to end.

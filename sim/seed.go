@@ -3,7 +3,10 @@ package sim
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
+
+	"github.com/wraft/wraft/raft"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -94,6 +97,18 @@ func RunSeed(o SeedOptions) (SeedReport, error) {
 		opts.Pipeline = true
 		rep.Config = " pipelined"
 	}
+	if shape&(1<<9) != 0 {
+		opts.SnapshotEntries = 8 + int(shape>>10)%40
+		opts.SnapshotRetain = int(shape>>20) % 4
+		if opts.SnapshotRetain == 0 {
+			opts.SnapshotRetain = 1 // 0 would pick the engine's default
+		}
+		rep.Config += fmt.Sprintf(" snapshots every %d", opts.SnapshotEntries)
+	}
+	if shape&(1<<16) != 0 {
+		opts.Spares = 1 + int(shape>>17)%2
+		rep.Config += fmt.Sprintf(" +%d spares", opts.Spares)
+	}
 	switch (shape >> 1) % 8 {
 	case 0:
 		opts.DisablePreVote = true
@@ -137,7 +152,15 @@ func runSeed(c *Cluster, o SeedOptions, rep *SeedReport) error {
 	if err := c.Run(300); err != nil {
 		return err
 	}
-	plan := planFaults(rng, len(c.nodes), c.now+100)
+	plan := planFaults(rng, c.opts.Nodes, c.now+100)
+	if c.opts.Spares > 0 {
+		k := 2 + rng.IntN(5)
+		for range k {
+			plan.add(c.now+100+rng.Int64N(plan.end-c.now-100+1), func(c *Cluster) error { return c.randomMembershipChange() })
+		}
+		plan.sort()
+		plan.summary = append(plan.summary, fmt.Sprintf("%d membership changes", k))
+	}
 	rep.Plan = plan.summary
 	for _, s := range plan.summary {
 		c.notef(0, "plan: %s", s)
@@ -176,7 +199,11 @@ func runSeed(c *Cluster, o SeedOptions, rep *SeedReport) error {
 	rep.HealToCommit = (c.now - healed) / tick
 	index := probe.Reply.Index
 	caughtUp := func() bool {
+		members := c.Members()
 		for _, n := range c.nodes {
+			if !slices.ContainsFunc(members, func(m raft.Member) bool { return m.ID == n.id }) {
+				continue // never added, or removed: nothing reaches it
+			}
 			if !n.up || !n.hasStatus || n.status.Applied < index {
 				return false
 			}

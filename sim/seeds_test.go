@@ -54,6 +54,7 @@ func TestSeeds(t *testing.T) {
 		mu                        sync.Mutex
 		ran, failed               int
 		ticks, delivered, handles uint64
+		snapshots, changes        uint64
 		ops, unknown, undecided   int
 		worstHeal                 int64
 		worstHealSeed             uint64
@@ -77,6 +78,8 @@ func TestSeeds(t *testing.T) {
 					ticks += uint64(rep.Stats.Ticks)
 					delivered += rep.Stats.Delivered
 					handles += rep.Stats.Handles
+					snapshots += rep.Stats.Snapshots
+					changes += rep.Stats.MembershipChanges
 					ops += rep.Ops
 					unknown += rep.Unknown
 					if rep.Linearizable == porcupine.Unknown {
@@ -100,8 +103,8 @@ func TestSeeds(t *testing.T) {
 		}
 	})
 	elapsed := time.Since(start)
-	t.Logf("%d seeds (from %d) took %v: %d failed, %d ticks simulated, %d messages delivered, %d Handle calls, %d client operations (%d unknown, %d histories undecided), slowest recovery %d ticks after heal (seed %d), %.0f seeds/s",
-		ran, *flagSeedStart, elapsed.Round(time.Millisecond), failed, ticks, delivered, handles, ops, unknown, undecided,
+	t.Logf("%d seeds (from %d) took %v: %d failed, %d ticks simulated, %d messages delivered, %d Handle calls, %d snapshots stored, %d membership changes applied, %d client operations (%d unknown, %d histories undecided), slowest recovery %d ticks after heal (seed %d), %.0f seeds/s",
+		ran, *flagSeedStart, elapsed.Round(time.Millisecond), failed, ticks, delivered, handles, snapshots, changes, ops, unknown, undecided,
 		worstHeal, worstHealSeed, float64(ran)/elapsed.Seconds())
 }
 
