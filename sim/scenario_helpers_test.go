@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,9 @@ func (s *scenario) leader() uint64 {
 		}
 		lst, _ := s.c.Status(l)
 		for _, id := range s.c.IDs() {
+			if !slices.ContainsFunc(lst.Members, func(m raft.Member) bool { return m.ID == id }) {
+				continue // not a member: it follows no one
+			}
 			st, ok := s.c.Status(id)
 			if s.c.Up(id) && (!ok || st.Leader != l || st.Term != lst.Term) {
 				return false
