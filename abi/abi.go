@@ -29,6 +29,10 @@ const (
 	// MaxInitEntries is the largest number of restored entries in an init
 	// record.
 	MaxInitEntries = 1 << 24
+	// MaxSnapshotBytes is the largest snapshot Data in an init record or a
+	// SaveSnapshot effect. The bytes that remain bound it too, so a short
+	// input never makes a decoder allocate more than it holds.
+	MaxSnapshotBytes = 1 << 30
 )
 
 // Input tags: the first byte of each item of an inputs batch.
@@ -39,6 +43,7 @@ const (
 	tagRead       = 4
 	tagStorageAck = 5
 	tagTransfer   = 6
+	tagChange     = 7
 )
 
 // Effect tags: the first byte of each item of an effects batch.
@@ -48,4 +53,5 @@ const (
 	tagReply        = 3
 	tagEmit         = 4
 	tagStatusReport = 5
+	tagSaveSnapshot = 6
 )

@@ -32,7 +32,7 @@ func commandGen() *rapid.Generator[kv.Command] {
 
 func inputGen() *rapid.Generator[engine.Input] {
 	return rapid.Custom(func(t *rapid.T) engine.Input {
-		switch rapid.IntRange(0, 5).Draw(t, "kind") {
+		switch rapid.IntRange(0, 6).Draw(t, "kind") {
 		case 0:
 			return engine.Tick{}
 		case 1:
@@ -44,15 +44,36 @@ func inputGen() *rapid.Generator[engine.Input] {
 				Stale: rapid.Bool().Draw(t, "stale")}
 		case 4:
 			return engine.StorageAck{Index: rapid.Uint64().Draw(t, "index"), Term: rapid.Uint64().Draw(t, "term")}
-		default:
+		case 5:
 			return engine.Transfer{To: rapid.Uint64().Draw(t, "to")}
+		default:
+			return engine.ChangeMembers{RequestID: rapid.Uint64().Draw(t, "id"), Change: confChangeGen().Draw(t, "change")}
 		}
+	})
+}
+
+// confChangeGen generates changes of every type, with or without members
+// (a proposer's change has none).
+func confChangeGen() *rapid.Generator[raft.ConfChange] {
+	return rapid.Custom(func(t *rapid.T) raft.ConfChange {
+		return raft.ConfChange{
+			Type:    raft.ConfChangeType(rapid.IntRange(int(raft.ConfAddLearner), int(raft.ConfForce)).Draw(t, "type")),
+			NodeID:  rapid.Uint64().Draw(t, "nodeID"),
+			Addr:    wiretest.String(16).Draw(t, "addr"),
+			Members: wiretest.Members(5).Draw(t, "members"),
+		}
+	})
+}
+
+func snapshotGen() *rapid.Generator[raft.Snapshot] {
+	return rapid.Custom(func(t *rapid.T) raft.Snapshot {
+		return raft.Snapshot{Meta: wiretest.SnapshotMeta().Draw(t, "meta"), Data: wiretest.Bytes(64).Draw(t, "data")}
 	})
 }
 
 func effectGen() *rapid.Generator[engine.Effect] {
 	return rapid.Custom(func(t *rapid.T) engine.Effect {
-		switch rapid.IntRange(0, 4).Draw(t, "kind") {
+		switch rapid.IntRange(0, 5).Draw(t, "kind") {
 		case 0:
 			return engine.Persist{HardState: wiretest.HardState().Draw(t, "hs"), Entries: wiretest.Entries(4).Draw(t, "entries")}
 		case 1:
@@ -60,7 +81,7 @@ func effectGen() *rapid.Generator[engine.Effect] {
 		case 2:
 			return engine.Reply{
 				RequestID: rapid.Uint64().Draw(t, "id"),
-				Code:      engine.ReplyCode(rapid.IntRange(0, int(engine.ReplyOverloaded)).Draw(t, "code")),
+				Code:      engine.ReplyCode(rapid.IntRange(0, int(engine.ReplyConflict)).Draw(t, "code")),
 				Index:     rapid.Uint64().Draw(t, "index"),
 				Term:      rapid.Uint64().Draw(t, "term"),
 				Acks:      rapid.Int().Draw(t, "acks"),
@@ -74,6 +95,8 @@ func effectGen() *rapid.Generator[engine.Effect] {
 			}
 		case 3:
 			return engine.Emit{Event: wiretest.Event().Draw(t, "event")}
+		case 4:
+			return engine.SaveSnapshot{Snapshot: snapshotGen().Draw(t, "snapshot"), KeepLog: rapid.Bool().Draw(t, "keepLog")}
 		default:
 			return engine.StatusReport{Status: engine.Status{
 				Status:  wiretest.Status().Draw(t, "status"),
@@ -124,21 +147,29 @@ func TestInitRoundTrip(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		cfg := engine.Config{
 			Raft: raft.Config{
-				ID:                 rapid.Uint64().Draw(t, "id"),
-				Voters:             sliceOrNil(rapid.SliceOfN(rapid.Uint64(), 0, 7).Draw(t, "voters")),
-				ElectionTicks:      rapid.Int().Draw(t, "electionTicks"),
-				HeartbeatTicks:     rapid.Int().Draw(t, "heartbeatTicks"),
-				Seed:               rapid.Uint64().Draw(t, "seed"),
-				DisablePreVote:     rapid.Bool().Draw(t, "disablePreVote"),
-				DisableCheckQuorum: rapid.Bool().Draw(t, "disableCheckQuorum"),
-				MaxInflightMsgs:    rapid.Int().Draw(t, "maxInflightMsgs"),
-				MaxInflightBytes:   rapid.Uint64().Draw(t, "maxInflightBytes"),
-				MaxMsgBytes:        rapid.Uint64().Draw(t, "maxMsgBytes"),
+				ID:                    rapid.Uint64().Draw(t, "id"),
+				Members:               wiretest.Members(7).Draw(t, "members"),
+				ElectionTicks:         rapid.Int().Draw(t, "electionTicks"),
+				HeartbeatTicks:        rapid.Int().Draw(t, "heartbeatTicks"),
+				Seed:                  rapid.Uint64().Draw(t, "seed"),
+				DisablePreVote:        rapid.Bool().Draw(t, "disablePreVote"),
+				DisableCheckQuorum:    rapid.Bool().Draw(t, "disableCheckQuorum"),
+				MaxInflightMsgs:       rapid.Int().Draw(t, "maxInflightMsgs"),
+				MaxInflightBytes:      rapid.Uint64().Draw(t, "maxInflightBytes"),
+				MaxMsgBytes:           rapid.Uint64().Draw(t, "maxMsgBytes"),
+				MaxSnapshotChunkBytes: rapid.Uint64().Draw(t, "maxSnapshotChunkBytes"),
+				MaxSnapshotBytes:      rapid.Uint64().Draw(t, "maxSnapshotBytes"),
 			},
 			RequestTimeoutTicks: rapid.Int().Draw(t, "requestTimeoutTicks"),
 			MaxPending:          rapid.Int().Draw(t, "maxPending"),
+			SnapshotEntries:     rapid.Int().Draw(t, "snapshotEntries"),
+			SnapshotRetain:      rapid.Int().Draw(t, "snapshotRetain"),
 		}
 		rs := engine.Restored{HardState: wiretest.HardState().Draw(t, "hs"), Entries: wiretest.Entries(10).Draw(t, "entries")}
+		if rapid.Bool().Draw(t, "hasSnapshot") {
+			snap := snapshotGen().Draw(t, "snapshot")
+			rs.Snapshot = &snap
+		}
 		b := abi.AppendInit(nil, cfg, rs)
 		haveCfg, haveRs, err := abi.DecodeInit(b)
 		if err != nil {
@@ -196,7 +227,17 @@ func TestDecodeInputsErrors(t *testing.T) {
 		{"count past end", batch(3, []byte{1, 1}), wire.ErrTruncated, "abi: inputs batch truncated at byte 1"},
 		{"count over limit", batch(abi.MaxBatchItems + 1), wire.ErrTooLarge, "abi: inputs batch too large (1048577 > 1048576) at byte 1"},
 		{"tag 0", batch(1, []byte{0}), wire.ErrInvalid, "abi: inputs has unknown input tag 0 at byte 2"},
-		{"tag 7", batch(2, []byte{1, 7}), wire.ErrInvalid, "abi: inputs has unknown input tag 7 at byte 3"},
+		{"tag 8", batch(2, []byte{1, 8}), wire.ErrInvalid, "abi: inputs has unknown input tag 8 at byte 3"},
+		{"change type 0", batch(1, []byte{7, 1}, frame([]byte{0, 2, 0, 0})), wire.ErrInvalid,
+			"abi: inputs has unknown configuration change type 0 at byte 5"},
+		{"change type 6", batch(1, []byte{7, 1}, frame([]byte{6, 2, 0, 0})), wire.ErrInvalid,
+			"abi: inputs has unknown configuration change type 6 at byte 5"},
+		{"change short of frame", batch(1, []byte{7, 1}, frame([]byte{1, 2, 0, 0, 0})), wire.ErrInvalid,
+			"abi: inputs has 1 trailing byte in frame at byte 9"},
+		{"change addr too large", batch(1, []byte{7, 1}, frame(append([]byte{1, 2}, frame(make([]byte, wire.MaxAddrBytes+1))...))),
+			wire.ErrTooLarge, "abi: inputs member address too large (1025 > 1024) at byte 8"},
+		{"change learner 2", batch(1, []byte{7, 1}, frame([]byte{2, 2, 0, 1, 2, 2, 0})), wire.ErrInvalid,
+			"abi: inputs has invalid bool 2 at byte 10"},
 		{"trailing", batch(1, []byte{1, 1}), wire.ErrInvalid, "abi: inputs has 1 trailing byte at byte 3"},
 		{"bad message", batch(1, []byte{2}, frame(badMsg)), wire.ErrInvalid, "abi: inputs has unknown message type 99 at byte 5"},
 		{"message short of frame", batch(1, []byte{2}, frame(append(bytes.Clone(msg), 0))), wire.ErrInvalid,
@@ -235,6 +276,13 @@ func TestDecodeEffectsErrors(t *testing.T) {
 		// requestID code index term acks voters alive leader found value ok error
 		return batch(1, 3, 1, code, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 	}
+	status := func(state byte) []byte {
+		// id role, term..firstIndex, voters members alive, one progress
+		// record (id learner match next state active inflight), transferee
+		// preVote checkQuorum, applied keys pending
+		return batch(1, 5, 1, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+			1, 0, 0, 0, state, 1, 0, 0, 0, 0, 0, 0, 0)
+	}
 	tests := []struct {
 		name string
 		in   []byte
@@ -242,11 +290,18 @@ func TestDecodeEffectsErrors(t *testing.T) {
 		msg  string
 	}{
 		{"version", []byte{0, 0}, wire.ErrVersion, "abi: effects has version 0 (want 1) at byte 0"},
-		{"tag 6", batch(1, 6), wire.ErrInvalid, "abi: effects has unknown effect tag 6 at byte 2"},
+		{"tag 7", batch(1, 7), wire.ErrInvalid, "abi: effects has unknown effect tag 7 at byte 2"},
+		{"save snapshot", batch(1, 6, 9, 2, 1, 1, 0, 0, 2, 'h', 'i', 1), nil, ""},
+		{"save snapshot keepLog 2", batch(1, 6, 9, 2, 0, 0, 2), wire.ErrInvalid, "abi: effects has invalid bool 2 at byte 7"},
+		{"save snapshot truncated", batch(1, 6, 9, 2, 0, 5, 'h'), wire.ErrTruncated,
+			"abi: effects snapshot data truncated at byte 6"},
 		{"persist truncated", batch(1, 1, 1, 1), wire.ErrTruncated, "abi: effects truncated at byte 5"},
-		{"persist entry type", batch(1, 1, 0, 0, 0, 1, 1, 1, 2, 0), wire.ErrInvalid, "abi: effects has unknown entry type 2 at byte 9"},
-		{"reply code 6", reply(6), nil, ""},
-		{"reply code 7", reply(7), wire.ErrInvalid, "abi: effects has unknown reply code 7 at byte 4"},
+		{"persist entry type", batch(1, 1, 0, 0, 0, 1, 1, 1, 3, 0), wire.ErrInvalid, "abi: effects has unknown entry type 3 at byte 9"},
+		{"persist conf change", batch(1, 1, 0, 0, 0, 1, 1, 1, 2, 0), nil, ""},
+		{"reply code 7", reply(7), nil, ""},
+		{"reply code 8", reply(8), wire.ErrInvalid, "abi: effects has unknown reply code 8 at byte 4"},
+		{"status progress state 2", status(2), nil, ""},
+		{"status progress state 3", status(3), wire.ErrInvalid, "abi: effects has unknown progress state 3 at byte 22"},
 		{"status role 4", batch(1, 5, 1, 4), wire.ErrInvalid, "abi: effects has unknown role 4 at byte 4"},
 	}
 	for _, tt := range tests {
@@ -273,6 +328,11 @@ func TestDecodeEffectsErrors(t *testing.T) {
 
 func TestDecodeInitErrors(t *testing.T) {
 	valid := abi.AppendInit(nil, engine.Config{Raft: raft.Config{ID: 1, Voters: []uint64{1, 2, 3}}}, engine.Restored{})
+	with := func(i int, c byte) []byte {
+		b := bytes.Clone(valid)
+		b[i] = c
+		return b
+	}
 	tests := []struct {
 		name string
 		in   []byte
@@ -281,10 +341,13 @@ func TestDecodeInitErrors(t *testing.T) {
 	}{
 		{"empty", nil, wire.ErrTruncated, "abi: init truncated at byte 0"},
 		{"version", append([]byte{9}, valid[1:]...), wire.ErrVersion, "abi: init has version 9 (want 1) at byte 0"},
-		{"truncated", valid[:len(valid)-1], wire.ErrTruncated, "abi: init truncated at byte 19"},
-		{"trailing", append(bytes.Clone(valid), 0), wire.ErrInvalid, "abi: init has 1 trailing byte at byte 20"},
-		{"voters", append([]byte{1, 1}, wire.AppendUvarint(nil, wire.MaxVoters+1)...), wire.ErrTooLarge,
-			"abi: init voters too large (4097 > 4096) at byte 2"},
+		{"truncated", valid[:len(valid)-1], wire.ErrTruncated, "abi: init truncated at byte 30"},
+		{"trailing", append(bytes.Clone(valid), 0), wire.ErrInvalid, "abi: init has 1 trailing byte at byte 31"},
+		{"members", append([]byte{1, 1}, wire.AppendUvarint(nil, wire.MaxVoters+1)...), wire.ErrTooLarge,
+			"abi: init members too large (4097 > 4096) at byte 2"},
+		{"has snapshot 2", with(29, 2), wire.ErrInvalid, "abi: init has invalid bool 2 at byte 29"},
+		{"snapshot truncated", append(with(29, 1)[:30], 9, 2, 0, 5, 'h'), wire.ErrTruncated,
+			"abi: init snapshot data truncated at byte 33"},
 	}
 	for _, tt := range tests {
 		_, _, err := abi.DecodeInit(tt.in)
@@ -309,5 +372,35 @@ func TestDecodeDoesNotAlias(t *testing.T) {
 	}
 	if !reflect.DeepEqual(have, in) {
 		t.Errorf("after overwriting the input: have %+v, want %+v", have, in)
+	}
+}
+
+// TestInitMembers checks that AppendInit encodes Voters and Learners as
+// members sorted by id, and that DecodeInit yields a configuration the
+// engine accepts.
+func TestInitMembers(t *testing.T) {
+	want := []raft.Member{{ID: 1}, {ID: 2, Learner: true}, {ID: 3}, {ID: 5, Learner: true}}
+	cfg := engine.Config{Raft: raft.Config{ID: 1, Voters: []uint64{3, 1}, Learners: []uint64{5, 2}}}
+	b := abi.AppendInit(nil, cfg, engine.Restored{})
+	have, _, err := abi.DecodeInit(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(have.Raft.Members, want) || have.Raft.Voters != nil || have.Raft.Learners != nil {
+		t.Errorf("have members %+v, voters %v, learners %v; want %+v, nil, nil",
+			have.Raft.Members, have.Raft.Voters, have.Raft.Learners, want)
+	}
+	withMembers := engine.Config{Raft: raft.Config{ID: 1, Members: want}}
+	if again := abi.AppendInit(nil, withMembers, engine.Restored{}); !bytes.Equal(again, b) {
+		t.Errorf("from Members: have % x, want % x", again, b)
+	}
+	snap := &raft.Snapshot{Meta: raft.SnapshotMeta{Index: 10, Term: 2, Members: want}, Data: kv.New().Snapshot()}
+	b = abi.AppendInit(nil, withMembers, engine.Restored{HardState: raft.HardState{Term: 2, Commit: 10}, Snapshot: snap})
+	cfg2, rs, err := abi.DecodeInit(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.New(cfg2, rs); err != nil {
+		t.Errorf("engine.New of the decoded init: %v", err)
 	}
 }

@@ -18,9 +18,11 @@ import (
 //	                bool found, bytes value, bool ok, string error
 //	4 Emit:         event
 //	5 StatusReport: status, uvarint applied, int keys, int pending
+//	6 SaveSnapshot: snapshot meta, bytes data, bool keepLog
 //
-// where hardState, entries, event and status are as wire.AppendHardState,
-// wire.AppendEntries, wire.AppendEvent and wire.AppendStatus write them,
+// where hardState, entries, event, status and snapshot meta are as
+// wire.AppendHardState, wire.AppendEntries, wire.AppendEvent,
+// wire.AppendStatus and wire.AppendSnapshotMeta write them,
 // and frame(message) is a uvarint length followed by what
 // wire.AppendMessage writes. It panics on an effect of any other type.
 func AppendEffects(b []byte, effs []engine.Effect) []byte {
@@ -47,6 +49,11 @@ func AppendEffects(b []byte, effs []engine.Effect) []byte {
 			b = wire.AppendUvarint(b, e.Status.Applied)
 			b = wire.AppendInt(b, e.Status.Keys)
 			b = wire.AppendInt(b, e.Status.Pending)
+		case engine.SaveSnapshot:
+			b = append(b, tagSaveSnapshot)
+			b = wire.AppendSnapshotMeta(b, e.Snapshot.Meta)
+			b = wire.AppendBytes(b, e.Snapshot.Data)
+			b = wire.AppendBool(b, e.KeepLog)
 		default:
 			panic("abi: AppendEffects: unknown effect type")
 		}
@@ -73,7 +80,8 @@ func appendReply(b []byte, x engine.Reply) []byte {
 // b exactly. It refuses an unknown version, tag, entry type, message type,
 // reply code, role or progress state; more than MaxBatchItems items; more
 // than wire.MaxEntries entries in a Persist; a message its decoder refuses;
-// a reply value over kv.MaxValueBytes; and texts over wire.MaxTextBytes.
+// a reply value over kv.MaxValueBytes; texts over wire.MaxTextBytes; and
+// snapshot data over MaxSnapshotBytes.
 // An empty batch decodes as nil. The effects share no memory with b.
 func DecodeEffects(b []byte) ([]engine.Effect, error) {
 	r := wire.NewReader(b, "abi: effects")
@@ -117,6 +125,12 @@ func readEffect(r *wire.Reader) engine.Effect {
 		s.Keys = r.Int()
 		s.Pending = r.Int()
 		return engine.StatusReport{Status: s}
+	case tagSaveSnapshot:
+		var x engine.SaveSnapshot
+		x.Snapshot.Meta = wire.ReadSnapshotMeta(r)
+		x.Snapshot.Data = r.Bytes("snapshot data", MaxSnapshotBytes)
+		x.KeepLog = r.Bool()
+		return x
 	default:
 		r.Invalid(at, "has unknown effect tag "+strconv.Itoa(int(tag)))
 		return nil
@@ -128,7 +142,7 @@ func readReply(r *wire.Reader) engine.Reply {
 	x.RequestID = r.Uvarint()
 	at := r.Offset()
 	x.Code = engine.ReplyCode(r.Byte())
-	if r.Err() == nil && x.Code > engine.ReplyOverloaded {
+	if r.Err() == nil && x.Code > engine.ReplyConflict {
 		r.Invalid(at, "has unknown reply code "+strconv.Itoa(int(x.Code)))
 	}
 	x.Index = r.Uvarint()

@@ -18,9 +18,11 @@ import (
 //	4 Read:       uvarint requestID, string key, bool stale
 //	5 StorageAck: uvarint index, uvarint term
 //	6 Transfer:   uvarint to
+//	7 ChangeMembers: uvarint requestID, frame(confChange)
 //
 // where frame(x) is a uvarint length followed by x, message is what
-// wire.AppendMessage writes and command what kv.AppendCommand writes. It
+// wire.AppendMessage writes, command what kv.AppendCommand writes and
+// confChange what raft.EncodeConfChange writes. It
 // panics on an input of any other type (a nil Input or a pointer).
 func AppendInputs(b []byte, in []engine.Input) []byte {
 	b = append(b, Version)
@@ -48,6 +50,10 @@ func AppendInputs(b []byte, in []engine.Input) []byte {
 		case engine.Transfer:
 			b = append(b, tagTransfer)
 			b = wire.AppendUvarint(b, x.To)
+		case engine.ChangeMembers:
+			b = append(b, tagChange)
+			b = wire.AppendUvarint(b, x.RequestID)
+			b = wire.AppendBytes(b, raft.EncodeConfChange(x.Change))
 		default:
 			panic("abi: AppendInputs: unknown input type")
 		}
@@ -58,8 +64,11 @@ func AppendInputs(b []byte, in []engine.Input) []byte {
 // DecodeInputs decodes a batch that AppendInputs encoded, which must fill b
 // exactly. It refuses an unknown version or tag, more than MaxBatchItems
 // items, a message or command that its own decoder refuses (or whose frame
-// it does not fill exactly), a message frame over wire.MaxMessageBytes and
-// a Read key over kv.MaxKeyBytes. An empty batch decodes as nil. The inputs
+// it does not fill exactly), a message frame over wire.MaxMessageBytes, a
+// Read key over kv.MaxKeyBytes, and a configuration change of an unknown
+// type, with an address over wire.MaxAddrBytes or with members that
+// wire.ReadMembers refuses. A change's members are not otherwise checked:
+// a proposer leaves them empty. An empty batch decodes as nil. The inputs
 // share no memory with b.
 func DecodeInputs(b []byte) ([]engine.Input, error) {
 	r := wire.NewReader(b, "abi: inputs")
@@ -109,6 +118,13 @@ func readInput(r *wire.Reader) engine.Input {
 		return x
 	case tagTransfer:
 		return engine.Transfer{To: r.Uvarint()}
+	case tagChange:
+		var x engine.ChangeMembers
+		x.RequestID = r.Uvarint()
+		outer := r.BeginFrame("configuration change", wire.MaxMessageBytes)
+		x.Change = readConfChange(r)
+		r.EndFrame(outer)
+		return x
 	default:
 		r.Invalid(at, "has unknown input tag "+strconv.Itoa(int(tag)))
 		return nil
@@ -121,4 +137,20 @@ func readMessageFrame(r *wire.Reader) (m raft.Message) {
 	m = wire.ReadMessage(r)
 	r.EndFrame(outer)
 	return m
+}
+
+// readConfChange reads what raft.EncodeConfChange writes. It does not use
+// raft.DecodeConfChange, which requires a configuration with a voter: the
+// change a host proposes carries no members (the leader fills them in).
+func readConfChange(r *wire.Reader) raft.ConfChange {
+	var cc raft.ConfChange
+	at := r.Offset()
+	cc.Type = raft.ConfChangeType(r.Byte())
+	if r.Err() == nil && cc.Type.String() == "unknown" {
+		r.Invalid(at, "has unknown configuration change type "+strconv.Itoa(int(cc.Type)))
+	}
+	cc.NodeID = r.Uvarint()
+	cc.Addr = r.String("member address", wire.MaxAddrBytes)
+	cc.Members = wire.ReadMembers(r)
+	return cc
 }

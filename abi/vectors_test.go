@@ -87,6 +87,11 @@ func vectors() []vector {
 			{Term: 3, Index: 8, Type: raft.EntryNoop},
 			{Term: 3, Index: 9, Data: kv.AppendCommand(nil, kv.Command{ClientID: 1, Seq: 1, Op: kv.OpSet, Key: "x", Value: []byte("1")})},
 		}}
+	members := []raft.Member{{ID: 1, Addr: "10.0.0.1:7001"}, {ID: 2, Addr: "10.0.0.2:7001"}, {ID: 3, Addr: "10.0.0.3:7001"},
+		{ID: 4, Learner: true, Addr: "10.0.0.4:7001"}}
+	snap := raft.Message{Type: raft.MsgSnap, From: 1, To: 4, Term: 3, LogTerm: 3, Index: 120, Commit: 125,
+		Snapshot: &raft.SnapshotChunk{Meta: raft.SnapshotMeta{Index: 120, Term: 3, Members: members},
+			Size: 10, Offset: 4, Data: []byte("chunk!")}}
 	for _, m := range []raft.Message{
 		{Type: raft.MsgVote, From: 1, To: 2, Term: 4, LogTerm: 3, Index: 10},
 		{Type: raft.MsgVoteResp, From: 2, To: 1, Term: 4},
@@ -102,6 +107,8 @@ func vectors() []vector {
 		{Type: raft.MsgReadIndexResp, From: 1, To: 3, Term: 3, Index: 9, Context: []byte("read-17")},
 		{Type: raft.MsgTimeoutNow, From: 1, To: 2, Term: 3},
 		{Type: raft.MsgTransferLeader, From: 3, To: 1, Term: 3, Index: 2},
+		snap,
+		{Type: raft.MsgSnapResp, From: 4, To: 1, Term: 3, Index: 120, RejectHint: 4},
 	} {
 		add("message "+m.Type.String(), "message", m)
 	}
@@ -120,6 +127,16 @@ func vectors() []vector {
 		raft.Message{Type: raft.MsgApp, Entries: []raft.Entry{{Term: 1, Index: 1, Data: []byte{}}}})
 	add("message entries empty (same bytes as nil)", "message",
 		raft.Message{Type: raft.MsgApp, Entries: []raft.Entry{}, Context: []byte{}})
+	add("message conf change entry", "message", raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 3,
+		Index: 9, Commit: 9, Entries: []raft.Entry{{Term: 3, Index: 10, Type: raft.EntryConfChange,
+			Data: raft.EncodeConfChange(raft.ConfChange{Type: raft.ConfAddLearner, NodeID: 4, Addr: "10.0.0.4:7001", Members: members})}}})
+	add("message snap first chunk, no members, no data", "message", raft.Message{Type: raft.MsgSnap, From: 1, To: 2, Term: 1,
+		LogTerm: 1, Index: 1, Snapshot: &raft.SnapshotChunk{Meta: raft.SnapshotMeta{Index: 1, Term: 1}}})
+	add("message snap max values", "message", raft.Message{Type: raft.MsgSnap, From: maxU64, To: maxU64, Term: maxU64,
+		LogTerm: maxU64, Index: maxU64, Commit: maxU64, Snapshot: &raft.SnapshotChunk{
+			Meta: raft.SnapshotMeta{Index: maxU64, Term: maxU64, Members: []raft.Member{{ID: maxU64, Learner: true,
+				Addr: strings.Repeat("a", wire.MaxAddrBytes)}}},
+			Size: maxU64, Offset: maxU64, Data: []byte{0xff}}})
 
 	// Commands: every op, then edge cases.
 	add("command set", "command", kv.Command{ClientID: 7, Seq: 1, Op: kv.OpSet, Key: "greeting", Value: []byte("hello")})
@@ -152,6 +169,16 @@ func vectors() []vector {
 	add("inputs read stale", "inputs", []engine.Input{engine.Read{RequestID: 201, Key: "a", Stale: true}})
 	add("inputs storage ack", "inputs", []engine.Input{engine.StorageAck{Index: 9, Term: 3}})
 	add("inputs transfer", "inputs", []engine.Input{engine.Transfer{To: 2}})
+	add("inputs change members add learner", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 300,
+		Change: raft.ConfChange{Type: raft.ConfAddLearner, NodeID: 4, Addr: "10.0.0.4:7001"}}})
+	add("inputs change members promote", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 301,
+		Change: raft.ConfChange{Type: raft.ConfPromote, NodeID: 4}}})
+	add("inputs change members add voter", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 302,
+		Change: raft.ConfChange{Type: raft.ConfAddVoter, NodeID: 5, Addr: "n5"}}})
+	add("inputs change members remove", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 303,
+		Change: raft.ConfChange{Type: raft.ConfRemove, NodeID: 2}}})
+	add("inputs change members force", "inputs", []engine.Input{engine.ChangeMembers{RequestID: maxU64,
+		Change: raft.ConfChange{Type: raft.ConfForce, NodeID: maxU64, Members: members}}})
 	add("inputs one of each", "inputs", []engine.Input{
 		engine.Tick{},
 		engine.Receive{Message: raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 3, Commit: 9}},
@@ -159,6 +186,7 @@ func vectors() []vector {
 		engine.Read{RequestID: 2, Key: "k"},
 		engine.StorageAck{Index: 10, Term: 3},
 		engine.Transfer{To: 3},
+		engine.ChangeMembers{RequestID: 3, Change: raft.ConfChange{Type: raft.ConfRemove, NodeID: 3}},
 	})
 	add("inputs max values", "inputs", []engine.Input{
 		engine.Propose{RequestID: maxU64, Command: kv.Command{ClientID: maxU64, Seq: maxU64, Op: kv.OpSet, Key: "k"}},
@@ -177,7 +205,7 @@ func vectors() []vector {
 		engine.Send{Message: raft.Message{Type: raft.MsgVote, From: 1, To: 2, Term: 4, LogTerm: 3, Index: 10}},
 		engine.Send{Message: raft.Message{Type: raft.MsgVote, From: 1, To: 3, Term: 4, LogTerm: 3, Index: 10}},
 	})
-	for code := engine.ReplyOK; code <= engine.ReplyOverloaded; code++ {
+	for code := engine.ReplyOK; code <= engine.ReplyConflict; code++ {
 		add("effects reply "+code.String(), "effects", []engine.Effect{engine.Reply{RequestID: 5, Code: code, Voters: 3, Alive: 2, Leader: 1}})
 	}
 	add("effects reply with value", "effects", []engine.Effect{engine.Reply{RequestID: 6, Code: engine.ReplyOK,
@@ -188,6 +216,10 @@ func vectors() []vector {
 		Index: maxU64, Term: maxU64, Acks: -1, Voters: math.MaxInt, Alive: math.MinInt, Leader: maxU64}})
 	add("effects emit", "effects", []engine.Effect{engine.Emit{Event: raft.Event{Kind: raft.EventElected, Term: 4, Peer: 0, Index: 10,
 		Text: "elected leader for term 4"}}})
+	for k := raft.EventConfChangeProposed; k <= raft.EventLogCompacted; k++ {
+		add("effects emit "+k.String(), "effects", []engine.Effect{engine.Emit{Event: raft.Event{Kind: k, Term: 3, Peer: 4,
+			Index: 120, Text: k.String()}}})
+	}
 	add("effects emit unknown kind", "effects", []engine.Effect{engine.Emit{Event: raft.Event{Kind: 200, Term: 1}}})
 	add("effects status follower", "effects", []engine.Effect{engine.StatusReport{Status: engine.Status{
 		Status: raft.Status{ID: 2, Role: raft.RoleFollower, Term: 3, Vote: 1, Leader: 1, Commit: 9, LastIndex: 9, LastTerm: 3,
@@ -202,6 +234,21 @@ func vectors() []vector {
 				{ID: 3, Match: 0, Next: 4, State: raft.ProgressProbe},
 			}, Transferee: 2, PreVote: true, CheckQuorum: true},
 		Applied: 9, Keys: 2, Pending: 1}}})
+	add("effects status leader with learner and snapshot", "effects", []engine.Effect{engine.StatusReport{Status: engine.Status{
+		Status: raft.Status{ID: 1, Role: raft.RoleLeader, Term: 3, Vote: 1, Leader: 1, Commit: 125, LastIndex: 125, LastTerm: 3,
+			Stable: 125, Snapshot: 120, FirstIndex: 111, Voters: []uint64{1, 2, 3}, Members: members, Alive: 3,
+			Progress: []raft.PeerStatus{
+				{ID: 1, Match: 125, Next: 126, State: raft.ProgressReplicate, Active: true},
+				{ID: 2, Match: 125, Next: 126, State: raft.ProgressReplicate, Active: true},
+				{ID: 3, Match: 125, Next: 126, State: raft.ProgressReplicate, Active: true},
+				{ID: 4, Learner: true, Next: 121, State: raft.ProgressSnapshot, Active: true, Inflight: 1},
+			}, PreVote: true, CheckQuorum: true},
+		Applied: 125, Keys: 40, Pending: 0}}})
+	add("effects save snapshot", "effects", []engine.Effect{engine.SaveSnapshot{Snapshot: raft.Snapshot{
+		Meta: raft.SnapshotMeta{Index: 120, Term: 3, Members: members}, Data: []byte("kv state")}}})
+	add("effects save snapshot keep log", "effects", []engine.Effect{engine.SaveSnapshot{Snapshot: raft.Snapshot{
+		Meta: raft.SnapshotMeta{Index: 1, Term: 1, Members: []raft.Member{{ID: 1}}}}, KeepLog: true},
+		engine.Persist{HardState: raft.HardState{Term: 1, Commit: 1}}})
 	add("effects status pre-candidate", "effects", []engine.Effect{engine.StatusReport{Status: engine.Status{
 		Status: raft.Status{ID: 3, Role: raft.RolePreCandidate, Term: 3, Voters: []uint64{1, 2, 3}, Alive: 1}}}})
 	add("effects status candidate", "effects", []engine.Effect{engine.StatusReport{Status: engine.Status{
@@ -220,10 +267,24 @@ func vectors() []vector {
 			{Term: 1, Index: 2, Data: kv.AppendCommand(nil, kv.Command{ClientID: 1, Seq: 1, Op: kv.OpSet, Key: "k", Value: []byte("v")})},
 			{Term: 3, Index: 3, Type: raft.EntryNoop},
 		}}})
+	add("init voters and learners (members sorted by id)", "init", initRecord{cfg: engine.Config{Raft: raft.Config{ID: 2,
+		Voters: []uint64{3, 1, 2}, Learners: []uint64{5, 4}}}})
+	add("init members with addresses", "init", initRecord{cfg: engine.Config{Raft: raft.Config{ID: 4, Members: members,
+		MaxSnapshotChunkBytes: 64 << 10, MaxSnapshotBytes: 1 << 28}, SnapshotEntries: 1000, SnapshotRetain: 50}})
+	add("init with snapshot", "init", initRecord{
+		cfg: engine.Config{Raft: raft.Config{ID: 4, Members: members}},
+		rs: engine.Restored{HardState: raft.HardState{Term: 3, Vote: 1, Commit: 121},
+			Snapshot: &raft.Snapshot{Meta: raft.SnapshotMeta{Index: 120, Term: 3, Members: members}, Data: []byte("kv state")},
+			Entries:  []raft.Entry{{Term: 3, Index: 121, Type: raft.EntryNoop}}}})
+	add("init with empty snapshot", "init", initRecord{
+		cfg: engine.Config{Raft: raft.Config{ID: 1, Voters: []uint64{1}}},
+		rs: engine.Restored{HardState: raft.HardState{Term: 1, Commit: 1},
+			Snapshot: &raft.Snapshot{Meta: raft.SnapshotMeta{Index: 1, Term: 1}}}})
 	add("init extreme values", "init", initRecord{
 		cfg: engine.Config{Raft: raft.Config{ID: maxU64, Voters: []uint64{maxU64}, ElectionTicks: math.MaxInt,
-			HeartbeatTicks: -1, Seed: maxU64, MaxInflightMsgs: math.MinInt, MaxInflightBytes: maxU64, MaxMsgBytes: maxU64},
-			RequestTimeoutTicks: -5, MaxPending: math.MaxInt},
+			HeartbeatTicks: -1, Seed: maxU64, MaxInflightMsgs: math.MinInt, MaxInflightBytes: maxU64, MaxMsgBytes: maxU64,
+			MaxSnapshotChunkBytes: maxU64, MaxSnapshotBytes: maxU64},
+			RequestTimeoutTicks: -5, MaxPending: math.MaxInt, SnapshotEntries: math.MinInt, SnapshotRetain: math.MaxInt},
 		rs: engine.Restored{HardState: raft.HardState{Term: maxU64, Vote: maxU64, Commit: maxU64}}})
 	return vs
 }
@@ -304,19 +365,19 @@ func TestVectorsCoverEveryType(t *testing.T) {
 		}
 	}
 	var want []string
-	for typ := raft.MsgVote; typ <= raft.MsgTransferLeader; typ++ {
+	for typ := raft.MsgVote; typ <= raft.MsgSnapResp; typ++ {
 		want = append(want, "message "+typ.String())
 	}
 	for op := kv.OpSet; op <= kv.OpCAS; op++ {
 		want = append(want, "op "+op.String())
 	}
-	for code := engine.ReplyOK; code <= engine.ReplyOverloaded; code++ {
+	for code := engine.ReplyOK; code <= engine.ReplyConflict; code++ {
 		want = append(want, "reply "+code.String())
 	}
-	for _, k := range []string{"tick", "receive", "propose", "read", "storageAck", "transfer"} {
+	for _, k := range []string{"tick", "receive", "propose", "read", "storageAck", "transfer", "changeMembers"} {
 		want = append(want, "input "+k)
 	}
-	for _, k := range []string{"persist", "send", "reply", "emit", "statusReport"} {
+	for _, k := range []string{"persist", "send", "reply", "emit", "statusReport", "saveSnapshot"} {
 		want = append(want, "effect "+k)
 	}
 	for _, w := range want {
@@ -378,6 +439,10 @@ func describeInput(in engine.Input) obj {
 		return obj{"tag": 5, "kind": "storageAck", "index": u64(x.Index), "term": u64(x.Term)}
 	case engine.Transfer:
 		return obj{"tag": 6, "kind": "transfer", "to": u64(x.To)}
+	case engine.ChangeMembers:
+		c := x.Change
+		return obj{"tag": 7, "kind": "changeMembers", "requestID": u64(x.RequestID), "change": obj{"type": int(c.Type),
+			"nodeID": u64(c.NodeID), "addr": c.Addr, "members": describeMembers(c.Members)}}
 	}
 	panic("describeInput: unknown type")
 }
@@ -398,6 +463,8 @@ func describeEffect(e engine.Effect) obj {
 			"index": u64(ev.Index), "text": ev.Text}}
 	case engine.StatusReport:
 		return obj{"tag": 5, "kind": "statusReport", "status": describeStatus(x.Status)}
+	case engine.SaveSnapshot:
+		return obj{"tag": 6, "kind": "saveSnapshot", "snapshot": describeSnapshot(&x.Snapshot), "keepLog": x.KeepLog}
 	}
 	panic("describeEffect: unknown type")
 }
@@ -409,20 +476,45 @@ func describeStatus(s engine.Status) obj {
 	}
 	progress := []any{}
 	for _, p := range s.Progress {
-		progress = append(progress, obj{"id": u64(p.ID), "match": u64(p.Match), "next": u64(p.Next),
+		progress = append(progress, obj{"id": u64(p.ID), "learner": p.Learner, "match": u64(p.Match), "next": u64(p.Next),
 			"state": int(p.State), "active": p.Active, "inflight": i64(p.Inflight)})
 	}
 	return obj{"id": u64(s.ID), "role": int(s.Role), "term": u64(s.Term), "vote": u64(s.Vote), "leader": u64(s.Leader),
 		"commit": u64(s.Commit), "lastIndex": u64(s.LastIndex), "lastTerm": u64(s.LastTerm), "stable": u64(s.Stable),
-		"voters": voters, "alive": i64(s.Alive), "progress": progress, "transferee": u64(s.Transferee),
+		"snapshot": u64(s.Snapshot), "firstIndex": u64(s.FirstIndex),
+		"voters": voters, "members": describeMembers(s.Members), "alive": i64(s.Alive), "progress": progress, "transferee": u64(s.Transferee),
 		"preVote": s.PreVote, "checkQuorum": s.CheckQuorum,
 		"applied": u64(s.Applied), "keys": i64(s.Keys), "pending": i64(s.Pending)}
 }
 
 func describeMessage(m raft.Message) obj {
-	return obj{"type": int(m.Type), "from": u64(m.From), "to": u64(m.To), "term": u64(m.Term),
+	o := obj{"type": int(m.Type), "from": u64(m.From), "to": u64(m.To), "term": u64(m.Term),
 		"logTerm": u64(m.LogTerm), "index": u64(m.Index), "commit": u64(m.Commit), "reject": m.Reject,
 		"rejectHint": u64(m.RejectHint), "context": hexOf(m.Context), "entries": describeEntries(m.Entries)}
+	if c := m.Snapshot; c != nil {
+		o["snapshot"] = obj{"meta": describeMeta(c.Meta), "size": u64(c.Size), "offset": u64(c.Offset), "data": hexOf(c.Data)}
+	}
+	return o
+}
+
+func describeMembers(ms []raft.Member) []any {
+	out := []any{}
+	for _, m := range ms {
+		out = append(out, obj{"id": u64(m.ID), "learner": m.Learner, "addr": m.Addr})
+	}
+	return out
+}
+
+func describeMeta(m raft.SnapshotMeta) obj {
+	return obj{"index": u64(m.Index), "term": u64(m.Term), "members": describeMembers(m.Members)}
+}
+
+// describeSnapshot describes s, or nil as JSON null.
+func describeSnapshot(s *raft.Snapshot) any {
+	if s == nil {
+		return nil
+	}
+	return obj{"meta": describeMeta(s.Meta), "data": hexOf(s.Data)}
 }
 
 func describeEntries(es []raft.Entry) []any {
@@ -444,19 +536,19 @@ func describeCommand(c kv.Command) obj {
 
 func describeInit(r initRecord) obj {
 	rc := r.cfg.Raft
-	voters := []string{}
-	for _, v := range rc.Voters {
-		voters = append(voters, u64(v))
-	}
 	return obj{
 		"config": obj{
-			"raft": obj{"id": u64(rc.ID), "voters": voters, "electionTicks": i64(rc.ElectionTicks),
+			"raft": obj{"id": u64(rc.ID), "members": describeMembers(rc.Members), "electionTicks": i64(rc.ElectionTicks),
 				"heartbeatTicks": i64(rc.HeartbeatTicks), "seed": u64(rc.Seed), "disablePreVote": rc.DisablePreVote,
 				"disableCheckQuorum": rc.DisableCheckQuorum, "maxInflightMsgs": i64(rc.MaxInflightMsgs),
-				"maxInflightBytes": u64(rc.MaxInflightBytes), "maxMsgBytes": u64(rc.MaxMsgBytes)},
+				"maxInflightBytes": u64(rc.MaxInflightBytes), "maxMsgBytes": u64(rc.MaxMsgBytes),
+				"maxSnapshotChunkBytes": u64(rc.MaxSnapshotChunkBytes), "maxSnapshotBytes": u64(rc.MaxSnapshotBytes)},
 			"requestTimeoutTicks": i64(r.cfg.RequestTimeoutTicks),
 			"maxPending":          i64(r.cfg.MaxPending),
+			"snapshotEntries":     i64(r.cfg.SnapshotEntries),
+			"snapshotRetain":      i64(r.cfg.SnapshotRetain),
 		},
-		"restored": obj{"hardState": describeHardState(r.rs.HardState), "entries": describeEntries(r.rs.Entries)},
+		"restored": obj{"hardState": describeHardState(r.rs.HardState), "snapshot": describeSnapshot(r.rs.Snapshot),
+			"entries": describeEntries(r.rs.Entries)},
 	}
 }

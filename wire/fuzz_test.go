@@ -18,6 +18,15 @@ var seedMessages = []raft.Message{
 	{Type: raft.MsgAppResp, From: 3, To: 1, Term: 2, LogTerm: 1, Index: 9, Reject: true, RejectHint: 7},
 	{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 1 << 40, Commit: 1<<64 - 1, Context: []byte{1, 2, 3, 4, 5, 6, 7, 8}},
 	{Type: raft.MsgTransferLeader, From: 2, To: 1, Index: 3},
+	{Type: raft.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 3, Index: 7, Commit: 7,
+		Entries: []raft.Entry{{Term: 3, Index: 8, Type: raft.EntryConfChange,
+			Data: raft.EncodeConfChange(raft.ConfChange{Type: raft.ConfAddLearner, NodeID: 4, Addr: "n4:7000",
+				Members: []raft.Member{{ID: 1}, {ID: 2}, {ID: 3}, {ID: 4, Learner: true, Addr: "n4:7000"}}})}}},
+	{Type: raft.MsgSnap, From: 1, To: 4, Term: 3, LogTerm: 3, Index: 7, Commit: 8,
+		Snapshot: &raft.SnapshotChunk{Meta: raft.SnapshotMeta{Index: 7, Term: 3,
+			Members: []raft.Member{{ID: 1, Addr: "n1:7000"}, {ID: 4, Learner: true, Addr: "n4:7000"}}},
+			Size: 10, Offset: 4, Data: []byte("snap")}},
+	{Type: raft.MsgSnapResp, From: 4, To: 1, Term: 3, Index: 7, RejectHint: 8},
 }
 
 // FuzzDecodeMessage checks that DecodeMessage never panics and that a
@@ -87,7 +96,23 @@ func FuzzReadEvent(f *testing.F) {
 	})
 }
 
+func FuzzReadSnapshotMeta(f *testing.F) {
+	f.Add(wire.AppendSnapshotMeta(nil, raft.SnapshotMeta{}))
+	f.Add(wire.AppendSnapshotMeta(nil, raft.SnapshotMeta{Index: 100, Term: 4,
+		Members: []raft.Member{{ID: 1, Addr: "n1:7000"}, {ID: 2, Learner: true}}}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzRead(t, b, wire.ReadSnapshotMeta, wire.AppendSnapshotMeta)
+	})
+}
+
 func FuzzReadStatus(f *testing.F) {
+	f.Add(wire.AppendStatus(nil, raft.Status{ID: 1, Role: raft.RoleLeader, Term: 3, Snapshot: 100, FirstIndex: 91,
+		Voters: []uint64{1, 2}, Members: []raft.Member{{ID: 1, Addr: "a"}, {ID: 2, Addr: "b"}, {ID: 3, Learner: true, Addr: "c"}},
+		Alive: 2, Progress: []raft.PeerStatus{
+			{ID: 1, Match: 120, Next: 121, State: raft.ProgressReplicate, Active: true},
+			{ID: 2, Match: 120, Next: 121, State: raft.ProgressReplicate, Active: true},
+			{ID: 3, Learner: true, Next: 1, State: raft.ProgressSnapshot, Active: true, Inflight: 1},
+		}}))
 	f.Add(wire.AppendStatus(nil, raft.Status{ID: 2, Term: 3, Vote: 1, Leader: 1, Commit: 10, LastIndex: 10,
 		LastTerm: 3, Stable: 10, Voters: []uint64{1, 2, 3}, Alive: 3, PreVote: true, CheckQuorum: true}))
 	f.Add(wire.AppendStatus(nil, raft.Status{ID: 1, Role: raft.RoleLeader, Term: 3, Voters: []uint64{1, 2, 3}, Alive: 2,

@@ -7,8 +7,10 @@ import "github.com/wraft/wraft/raft"
 //	u8 type, uvarint from, to, term, logTerm, index, commit,
 //	bool reject, uvarint rejectHint, bytes context, entries
 //
-// where entries is as AppendEntries writes them. Limits are not checked:
-// see DecodeMessage.
+// where entries is as AppendEntries writes them. A MsgSnap, and only a
+// MsgSnap, continues with its snapshot chunk as AppendSnapshotChunk writes
+// it (a zero chunk if m.Snapshot is nil); other types never encode
+// m.Snapshot. Limits are not checked: see DecodeMessage.
 func AppendMessage(b []byte, m raft.Message) []byte {
 	b = append(b, Version, byte(m.Type))
 	b = AppendUvarint(b, m.From)
@@ -20,14 +22,24 @@ func AppendMessage(b []byte, m raft.Message) []byte {
 	b = AppendBool(b, m.Reject)
 	b = AppendUvarint(b, m.RejectHint)
 	b = AppendBytes(b, m.Context)
-	return AppendEntries(b, m.Entries)
+	b = AppendEntries(b, m.Entries)
+	if m.Type == raft.MsgSnap {
+		var c raft.SnapshotChunk
+		if m.Snapshot != nil {
+			c = *m.Snapshot
+		}
+		b = AppendSnapshotChunk(b, c)
+	}
+	return b
 }
 
 // DecodeMessage decodes a Message that AppendMessage encoded, which must
 // fill b exactly. It refuses an input over MaxMessageBytes, an unknown
 // version, message type or entry type, more than MaxEntries entries, an
-// entry's Data over MaxEntryBytes and a Context over MaxContextBytes. The
-// Message shares no memory with b.
+// entry's Data over MaxEntryBytes, a Context over MaxContextBytes, a
+// MsgSnap without its chunk and a chunk's Data over MaxSnapshotChunkBytes.
+// The Message shares no memory with b; Snapshot is nil unless Type is
+// MsgSnap.
 func DecodeMessage(b []byte) (raft.Message, error) {
 	r := NewReader(b, "wire: message")
 	if len(b) > MaxMessageBytes {
@@ -63,6 +75,9 @@ func ReadMessage(r *Reader) raft.Message {
 	m.RejectHint = r.Uvarint()
 	m.Context = r.Bytes("context", MaxContextBytes)
 	m.Entries = ReadEntries(r, MaxEntries)
+	if m.Type == raft.MsgSnap {
+		m.Snapshot = ReadSnapshotChunk(r)
+	}
 	if r.Err() != nil {
 		return raft.Message{}
 	}
@@ -92,7 +107,7 @@ func ReadEntry(r *Reader) raft.Entry {
 	e.Index = r.Uvarint()
 	at := r.Offset()
 	e.Type = raft.EntryType(r.Byte())
-	if r.Err() == nil && e.Type != raft.EntryNormal && e.Type != raft.EntryNoop {
+	if r.Err() == nil && !e.Type.Valid() {
 		r.Invalid(at, "has unknown entry type "+itoa(int(e.Type)))
 	}
 	e.Data = r.Bytes("entry data", MaxEntryBytes)

@@ -115,9 +115,10 @@ func TestDecodeMessageErrors(t *testing.T) {
 		{"version 0", with(0, 0), wire.ErrVersion, "wire: message has version 0 (want 1) at byte 0"},
 		{"version 2", with(0, 2), wire.ErrVersion, "wire: message has version 2 (want 1) at byte 0"},
 		{"type 0", with(1, 0), wire.ErrInvalid, "wire: message has unknown message type 0 at byte 1"},
-		{"type 14", with(1, 14), wire.ErrInvalid, "wire: message has unknown message type 14 at byte 1"},
+		{"type 16", with(1, 16), wire.ErrInvalid, "wire: message has unknown message type 16 at byte 1"},
+		{"snap without chunk", with(1, 14), wire.ErrTruncated, "wire: message truncated at byte 17"},
 		{"reject 2", with(8, 2), wire.ErrInvalid, "wire: message has invalid bool 2 at byte 8"},
-		{"entry type 2", with(14, 2), wire.ErrInvalid, "wire: message has unknown entry type 2 at byte 14"},
+		{"entry type 3", with(14, 3), wire.ErrInvalid, "wire: message has unknown entry type 3 at byte 14"},
 		{"truncated", valid[:len(valid)-1], wire.ErrTruncated, "wire: message entry data truncated at byte 15"},
 		{"trailing", append(bytes.Clone(valid), 0), wire.ErrInvalid, "wire: message has 1 trailing byte at byte 17"},
 		{"context too large", append(append(bytes.Clone(head), wire.AppendUvarint(nil, wire.MaxContextBytes+1)...),
@@ -173,16 +174,19 @@ func TestStatusErrors(t *testing.T) {
 		b[i] = c
 		return b
 	}
-	// id role term vote leader commit lastIndex lastTerm stable nvoters voter alive nprog id match next state
+	// id role term vote leader commit lastIndex lastTerm stable snapshot firstIndex
+	// nvoters voter nmembers alive nprog id learner match next state active
 	tests := []struct {
 		name string
 		in   []byte
 		msg  string
 	}{
 		{"role 4", with(1, 4), "wire: test has unknown role 4 at byte 1"},
-		{"state 2", with(16, 2), "wire: test has unknown progress state 2 at byte 16"},
-		{"active 3", with(17, 3), "wire: test has invalid bool 3 at byte 17"},
-		{"voters", with(9, 0x7f), "wire: test voters truncated at byte 9"},
+		{"state 3", with(20, 3), "wire: test has unknown progress state 3 at byte 20"},
+		{"learner 2", with(17, 2), "wire: test has invalid bool 2 at byte 17"},
+		{"active 3", with(21, 3), "wire: test has invalid bool 3 at byte 21"},
+		{"voters", with(11, 0x7f), "wire: test voters truncated at byte 11"},
+		{"members", with(13, 0x7f), "wire: test members truncated at byte 13"},
 	}
 	for _, tt := range tests {
 		r := wire.NewReader(tt.in, "wire: test")
@@ -204,4 +208,74 @@ func TestEventTextLimit(t *testing.T) {
 	if err := r.Done(); !errors.Is(err, wire.ErrTooLarge) {
 		t.Errorf("have %v, want %v", err, wire.ErrTooLarge)
 	}
+}
+
+func TestSnapMessageBytes(t *testing.T) {
+	m := raft.Message{Type: raft.MsgSnap, From: 1, To: 2, Term: 3, LogTerm: 2, Index: 9, Commit: 10,
+		Snapshot: &raft.SnapshotChunk{Meta: raft.SnapshotMeta{Index: 9, Term: 2,
+			Members: []raft.Member{{ID: 1, Addr: "a"}, {ID: 2, Learner: true}}}, Size: 5, Offset: 3, Data: []byte("hi")}}
+	want := []byte{1, 14, 1, 2, 3, 2, 9, 10, 0, 0, 0, 0, // header, context, entries
+		9, 2, 2, 1, 0, 1, 'a', 2, 1, 0, // meta: index, term, members
+		5, 3, 2, 'h', 'i'} // size, offset, data
+	b := wire.AppendMessage(nil, m)
+	if !bytes.Equal(b, want) {
+		t.Fatalf("have % x, want % x", b, want)
+	}
+	have, err := wire.DecodeMessage(b)
+	if err != nil || !reflect.DeepEqual(have, m) {
+		t.Fatalf("decoded: have %+v, %v; want %+v", have, err, m)
+	}
+	// Other types never encode a chunk.
+	m.Type = raft.MsgApp
+	if have, want := wire.AppendMessage(nil, m), wire.AppendMessage(nil, raft.Message{Type: raft.MsgApp, From: 1, To: 2,
+		Term: 3, LogTerm: 2, Index: 9, Commit: 10}); !bytes.Equal(have, want) {
+		t.Errorf("MsgApp with a chunk: have % x, want % x", have, want)
+	}
+}
+
+func TestSnapMessageLimits(t *testing.T) {
+	head := []byte{1, 14, 1, 2, 3, 2, 9, 10, 0, 0, 0, 0}
+	tests := []struct {
+		name string
+		tail []byte
+		want error
+		msg  string
+	}{
+		{"data too large", append([]byte{9, 2, 0, 0, 0}, wire.AppendUvarint(nil, wire.MaxSnapshotChunkBytes+1)...),
+			wire.ErrTooLarge, "wire: message snapshot data too large (4194305 > 4194304) at byte 17"},
+		{"too many members", append([]byte{9, 2}, wire.AppendUvarint(nil, wire.MaxVoters+1)...),
+			wire.ErrTooLarge, "wire: message members too large (4097 > 4096) at byte 14"},
+		{"members past end", []byte{9, 2, 3, 1, 0, 0},
+			wire.ErrTruncated, "wire: message members truncated at byte 14"},
+		{"learner 2", []byte{9, 2, 1, 1, 2, 0, 0, 0, 0},
+			wire.ErrInvalid, "wire: message has invalid bool 2 at byte 16"},
+		{"addr too large", append([]byte{9, 2, 1, 1, 0}, wire.AppendUvarint(nil, wire.MaxAddrBytes+1)...),
+			wire.ErrTooLarge, "wire: message member address too large (1025 > 1024) at byte 17"},
+	}
+	for _, tt := range tests {
+		m, err := wire.DecodeMessage(append(bytes.Clone(head), tt.tail...))
+		if !errors.Is(err, tt.want) || err.Error() != tt.msg {
+			t.Errorf("%s: have %v, want %q", tt.name, err, tt.msg)
+		}
+		if !reflect.DeepEqual(m, raft.Message{}) {
+			t.Errorf("%s: message on error: have %+v, want zero", tt.name, m)
+		}
+	}
+	// The largest chunk fits in a message.
+	if wire.MaxSnapshotChunkBytes+wire.MaxVoters*(10+1+2+wire.MaxAddrBytes)+100 > wire.MaxMessageBytes {
+		t.Errorf("a full MsgSnap may exceed MaxMessageBytes")
+	}
+}
+
+func TestSnapshotMetaRoundTrip(t *testing.T) {
+	checkRoundTrip(t, codec[raft.SnapshotMeta]{wiretest.SnapshotMeta(), wire.AppendSnapshotMeta, wire.ReadSnapshotMeta})
+}
+
+func TestMembersRoundTrip(t *testing.T) {
+	checkRoundTrip(t, codec[[]raft.Member]{wiretest.Members(10), wire.AppendMembers, wire.ReadMembers})
+}
+
+func TestSnapshotChunkRoundTrip(t *testing.T) {
+	checkRoundTrip(t, codec[*raft.SnapshotChunk]{wiretest.SnapshotChunk(),
+		func(b []byte, c *raft.SnapshotChunk) []byte { return wire.AppendSnapshotChunk(b, *c) }, wire.ReadSnapshotChunk})
 }

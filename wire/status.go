@@ -32,15 +32,18 @@ func ReadEvent(r *Reader) raft.Event {
 }
 
 // minPeerStatusBytes is the size of the smallest encoded PeerStatus.
-const minPeerStatusBytes = 6
+const minPeerStatusBytes = 7
 
 // AppendStatus appends s as
 //
 //	uvarint id, u8 role, uvarint term, vote, leader, commit, lastIndex,
-//	lastTerm, stable, uvarint count of voters, a uvarint for each voter,
-//	int alive, uvarint count of progress records, each as
-//	(uvarint id, match, next, u8 state, bool active, int inflight),
-//	uvarint transferee, bool preVote, bool checkQuorum
+//	lastTerm, stable, snapshot, firstIndex, uvarint count of voters, a
+//	uvarint for each voter, members, int alive, uvarint count of progress
+//	records, each as (uvarint id, bool learner, uvarint match, next,
+//	u8 state, bool active, int inflight), uvarint transferee,
+//	bool preVote, bool checkQuorum
+//
+// where members is as AppendMembers writes them.
 func AppendStatus(b []byte, s raft.Status) []byte {
 	b = AppendUvarint(b, s.ID)
 	b = append(b, byte(s.Role))
@@ -51,14 +54,18 @@ func AppendStatus(b []byte, s raft.Status) []byte {
 	b = AppendUvarint(b, s.LastIndex)
 	b = AppendUvarint(b, s.LastTerm)
 	b = AppendUvarint(b, s.Stable)
+	b = AppendUvarint(b, s.Snapshot)
+	b = AppendUvarint(b, s.FirstIndex)
 	b = AppendUvarint(b, uint64(len(s.Voters)))
 	for _, v := range s.Voters {
 		b = AppendUvarint(b, v)
 	}
+	b = AppendMembers(b, s.Members)
 	b = AppendInt(b, s.Alive)
 	b = AppendUvarint(b, uint64(len(s.Progress)))
 	for _, p := range s.Progress {
 		b = AppendUvarint(b, p.ID)
+		b = AppendBool(b, p.Learner)
 		b = AppendUvarint(b, p.Match)
 		b = AppendUvarint(b, p.Next)
 		b = append(b, byte(p.State))
@@ -71,8 +78,8 @@ func AppendStatus(b []byte, s raft.Status) []byte {
 }
 
 // ReadStatus reads a Status that AppendStatus encoded. An unknown role or
-// progress state, and more than MaxVoters voters or progress records, are
-// errors. Empty lists decode as nil. It returns the zero Status if r has
+// progress state, more than MaxVoters voters, members or progress records,
+// and a member's Addr over MaxAddrBytes are errors. Empty lists decode as nil. It returns the zero Status if r has
 // failed.
 func ReadStatus(r *Reader) raft.Status {
 	var s raft.Status
@@ -89,23 +96,27 @@ func ReadStatus(r *Reader) raft.Status {
 	s.LastIndex = r.Uvarint()
 	s.LastTerm = r.Uvarint()
 	s.Stable = r.Uvarint()
+	s.Snapshot = r.Uvarint()
+	s.FirstIndex = r.Uvarint()
 	if n := r.Count("voters", MaxVoters, 1); n > 0 {
 		s.Voters = make([]uint64, n)
 		for i := range s.Voters {
 			s.Voters[i] = r.Uvarint()
 		}
 	}
+	s.Members = ReadMembers(r)
 	s.Alive = r.Int()
 	if n := r.Count("progress", MaxVoters, minPeerStatusBytes); n > 0 {
 		s.Progress = make([]raft.PeerStatus, n)
 		for i := range s.Progress {
 			p := &s.Progress[i]
 			p.ID = r.Uvarint()
+			p.Learner = r.Bool()
 			p.Match = r.Uvarint()
 			p.Next = r.Uvarint()
 			at := r.Offset()
 			p.State = raft.ProgressState(r.Byte())
-			if r.Err() == nil && p.State > raft.ProgressReplicate {
+			if r.Err() == nil && p.State > raft.ProgressSnapshot {
 				r.Invalid(at, "has unknown progress state "+itoa(int(p.State)))
 			}
 			p.Active = r.Bool()

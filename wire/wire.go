@@ -1,5 +1,6 @@
 // Package wire is the binary encoding of the Raft protocol's values:
-// messages, entries, hard state, events and status. It also provides the
+// messages, entries, hard state, snapshot metadata, members, events and
+// status. It also provides the
 // primitives that the kv and abi packages build their encodings from: an
 // append-style encoder (AppendUvarint, AppendBytes, ...) and a Reader with a
 // sticky error.
@@ -56,6 +57,12 @@ const (
 	// MaxVoters is the largest number of voters (and of progress records)
 	// in a Status.
 	MaxVoters = 1 << 12
+	// MaxAddrBytes is the largest Addr of a Member.
+	MaxAddrBytes = 1 << 10
+	// MaxSnapshotChunkBytes is the largest Data of the snapshot chunk a
+	// MsgSnap carries. With the rest of the message it stays well within
+	// MaxMessageBytes.
+	MaxSnapshotChunkBytes = 4 << 20
 )
 
 // Sentinel errors. Every error a decoder returns wraps exactly one of them.

@@ -12,8 +12,11 @@ import {
   type Entry,
   type HardState,
   type Input,
+  type Member,
   type Message,
   type Restored,
+  type Snapshot,
+  type SnapshotMeta,
 } from '../shim/encoding/index.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -40,8 +43,20 @@ export function describeHardState(h: HardState): Obj {
   return { term: str(h.term), vote: str(h.vote), commit: str(h.commit) };
 }
 
+export function describeMembers(ms: Member[]): Json[] {
+  return ms.map((m) => ({ id: str(m.id), learner: m.learner, addr: m.addr }));
+}
+
+function describeMeta(m: SnapshotMeta): Obj {
+  return { index: str(m.index), term: str(m.term), members: describeMembers(m.members) };
+}
+
+function describeSnapshot(s: Snapshot | undefined): Json {
+  return s === undefined ? null : { meta: describeMeta(s.meta), data: hex(s.data) };
+}
+
 export function describeMessage(m: Message): Obj {
-  return {
+  const out: Obj = {
     type: m.type,
     from: str(m.from),
     to: str(m.to),
@@ -54,6 +69,11 @@ export function describeMessage(m: Message): Obj {
     context: hex(m.context),
     entries: describeEntries(m.entries),
   };
+  const c = m.snapshot;
+  if (c !== undefined) {
+    out.snapshot = { meta: describeMeta(c.meta), size: str(c.size), offset: str(c.offset), data: hex(c.data) };
+  }
+  return out;
 }
 
 export function describeCommand(c: Command): Obj {
@@ -82,6 +102,15 @@ export function describeInput(x: Input): Obj {
       return { tag: 5, kind: 'storageAck', index: str(x.index), term: str(x.term) };
     case 'transfer':
       return { tag: 6, kind: 'transfer', to: str(x.to) };
+    case 'changeMembers': {
+      const c = x.change;
+      return {
+        tag: 7,
+        kind: 'changeMembers',
+        requestID: str(x.requestID),
+        change: { type: c.type, nodeID: str(c.nodeID), addr: c.addr, members: describeMembers(c.members) },
+      };
+    }
   }
 }
 
@@ -96,10 +125,14 @@ function describeStatus(s: EngineStatus): Obj {
     lastIndex: str(s.lastIndex),
     lastTerm: str(s.lastTerm),
     stable: str(s.stable),
+    snapshot: str(s.snapshot),
+    firstIndex: str(s.firstIndex),
     voters: s.voters.map(str),
+    members: describeMembers(s.members),
     alive: str(s.alive),
     progress: s.progress.map((p) => ({
       id: str(p.id),
+      learner: p.learner,
       match: str(p.match),
       next: str(p.next),
       state: p.state,
@@ -148,6 +181,8 @@ export function describeEffect(e: Effect): Obj {
     }
     case 'statusReport':
       return { tag: 5, kind: 'statusReport', status: describeStatus(e.status) };
+    case 'saveSnapshot':
+      return { tag: 6, kind: 'saveSnapshot', snapshot: describeSnapshot(e.snapshot), keepLog: e.keepLog };
   }
 }
 
@@ -157,7 +192,7 @@ export function describeInit(cfg: Config, rs: Restored): Obj {
     config: {
       raft: {
         id: str(rc.id),
-        voters: rc.voters.map(str),
+        members: describeMembers(rc.members),
         electionTicks: str(rc.electionTicks),
         heartbeatTicks: str(rc.heartbeatTicks),
         seed: str(rc.seed),
@@ -166,11 +201,19 @@ export function describeInit(cfg: Config, rs: Restored): Obj {
         maxInflightMsgs: str(rc.maxInflightMsgs),
         maxInflightBytes: str(rc.maxInflightBytes),
         maxMsgBytes: str(rc.maxMsgBytes),
+        maxSnapshotChunkBytes: str(rc.maxSnapshotChunkBytes),
+        maxSnapshotBytes: str(rc.maxSnapshotBytes),
       },
       requestTimeoutTicks: str(cfg.requestTimeoutTicks),
       maxPending: str(cfg.maxPending),
+      snapshotEntries: str(cfg.snapshotEntries),
+      snapshotRetain: str(cfg.snapshotRetain),
     },
-    restored: { hardState: describeHardState(rs.hardState), entries: describeEntries(rs.entries) },
+    restored: {
+      hardState: describeHardState(rs.hardState),
+      snapshot: describeSnapshot(rs.snapshot),
+      entries: describeEntries(rs.entries),
+    },
   };
 }
 
@@ -217,9 +260,27 @@ export function parseHardState(v: Json | undefined): HardState {
   return { term: big(h.term), vote: big(h.vote), commit: big(h.commit) };
 }
 
+export function parseMembers(v: Json | undefined): Member[] {
+  return a(v).map((x) => {
+    const m = o(x);
+    return { id: big(m.id), learner: bool(m.learner), addr: text(m.addr) };
+  });
+}
+
+function parseMeta(v: Json | undefined): SnapshotMeta {
+  const m = o(v);
+  return { index: big(m.index), term: big(m.term), members: parseMembers(m.members) };
+}
+
+function parseSnapshot(v: Json | undefined): Snapshot | undefined {
+  if (v === null) return undefined;
+  const s = o(v);
+  return { meta: parseMeta(s.meta), data: bytes(s.data) };
+}
+
 export function parseMessage(v: Json | undefined): Message {
   const m = o(v);
-  return {
+  const out: Message = {
     type: num(m.type),
     from: big(m.from),
     to: big(m.to),
@@ -232,6 +293,11 @@ export function parseMessage(v: Json | undefined): Message {
     context: bytes(m.context),
     entries: parseEntries(m.entries),
   };
+  if (m.snapshot !== undefined) {
+    const c = o(m.snapshot);
+    out.snapshot = { meta: parseMeta(c.meta), size: big(c.size), offset: big(c.offset), data: bytes(c.data) };
+  }
+  return out;
 }
 
 export function parseCommand(v: Json | undefined): Command {
@@ -260,6 +326,14 @@ export function parseInput(v: Json): Input {
       return { kind: 'storageAck', index: big(x.index), term: big(x.term) };
     case 'transfer':
       return { kind: 'transfer', to: big(x.to) };
+    case 'changeMembers': {
+      const c = o(x.change);
+      return {
+        kind: 'changeMembers',
+        requestID: big(x.requestID),
+        change: { type: num(c.type), nodeID: big(c.nodeID), addr: text(c.addr), members: parseMembers(c.members) },
+      };
+    }
   }
   throw new TypeError(`unknown input kind ${String(x.kind)}`);
 }
@@ -308,12 +382,16 @@ export function parseEffect(v: Json): Effect {
           lastIndex: big(s.lastIndex),
           lastTerm: big(s.lastTerm),
           stable: big(s.stable),
+          snapshot: big(s.snapshot),
+          firstIndex: big(s.firstIndex),
           voters: a(s.voters).map(big),
+          members: parseMembers(s.members),
           alive: big(s.alive),
           progress: a(s.progress).map((pv) => {
             const p = o(pv);
             return {
               id: big(p.id),
+              learner: bool(p.learner),
               match: big(p.match),
               next: big(p.next),
               state: num(p.state),
@@ -330,6 +408,11 @@ export function parseEffect(v: Json): Effect {
         },
       };
     }
+    case 'saveSnapshot': {
+      const snapshot = parseSnapshot(x.snapshot);
+      if (snapshot === undefined) throw new TypeError('saveSnapshot without a snapshot');
+      return { kind: 'saveSnapshot', snapshot, keepLog: bool(x.keepLog) };
+    }
   }
   throw new TypeError(`unknown effect kind ${String(x.kind)}`);
 }
@@ -343,7 +426,9 @@ export function parseInit(v: Json): { config: Config; restored: Restored } {
     config: {
       raft: {
         id: big(rc.id),
-        voters: a(rc.voters).map(big),
+        voters: [],
+        learners: [],
+        members: parseMembers(rc.members),
         electionTicks: big(rc.electionTicks),
         heartbeatTicks: big(rc.heartbeatTicks),
         seed: big(rc.seed),
@@ -352,10 +437,20 @@ export function parseInit(v: Json): { config: Config; restored: Restored } {
         maxInflightMsgs: big(rc.maxInflightMsgs),
         maxInflightBytes: big(rc.maxInflightBytes),
         maxMsgBytes: big(rc.maxMsgBytes),
+        maxSnapshotChunkBytes: big(rc.maxSnapshotChunkBytes),
+        maxSnapshotBytes: big(rc.maxSnapshotBytes),
       },
       requestTimeoutTicks: big(c.requestTimeoutTicks),
       maxPending: big(c.maxPending),
+      snapshotEntries: big(c.snapshotEntries),
+      snapshotRetain: big(c.snapshotRetain),
     },
-    restored: { hardState: parseHardState(rs.hardState), entries: parseEntries(rs.entries) },
+    restored: withSnapshot({ hardState: parseHardState(rs.hardState), entries: parseEntries(rs.entries) }, parseSnapshot(rs.snapshot)),
   };
+}
+
+/** Returns rs with snapshot set, unless it is undefined (as decodeInit leaves it). */
+function withSnapshot(rs: Restored, snapshot: Snapshot | undefined): Restored {
+  if (snapshot !== undefined) rs.snapshot = snapshot;
+  return rs;
 }

@@ -28,8 +28,13 @@ import {
   encodeInputs,
   encodeMessage,
   encodeResult,
+  emptyRestored,
+  eventKindName,
   newCommand,
+  newConfig,
   newMessage,
+  progressStateName,
+  replyCodeName,
   MessageType,
   Op,
 } from '../shim/encoding/index.js';
@@ -212,6 +217,27 @@ describe('decode errors', () => {
     { kind: 'message', hex: '010501020300000000000001010102', err: 'wire: message entries truncated at byte 11', type: TruncatedError },
     { kind: 'message', hex: '01070102030000000000ff0f', err: 'wire: message context too large (2047 > 1024) at byte 10', type: TooLargeError },
     { kind: 'message', hex: '01078000', err: 'wire: message has non-minimal uvarint at byte 2', type: InvalidError },
+    { kind: 'message', hex: '0110', err: 'wire: message has unknown message type 16 at byte 1', type: InvalidError },
+    { kind: 'message', hex: '01050102030000000000000101010300', err: 'wire: message has unknown entry type 3 at byte 14', type: InvalidError },
+    { kind: 'message', hex: '010e01020300000000000000', err: 'wire: message truncated at byte 12', type: TruncatedError },
+    {
+      kind: 'message',
+      hex: '010e01020302090a0000000009020101008108',
+      err: 'wire: message member address too large (1025 > 1024) at byte 17',
+      type: TooLargeError,
+    },
+    {
+      kind: 'message',
+      hex: '010e01020302090a00000000090200000081808002',
+      err: 'wire: message snapshot data too large (4194305 > 4194304) at byte 17',
+      type: TooLargeError,
+    },
+    {
+      kind: 'message',
+      hex: '010e01020302090a0000000009028120',
+      err: 'wire: message members too large (4097 > 4096) at byte 14',
+      type: TooLargeError,
+    },
     { kind: 'command', hex: '0109', err: 'kv: command has unknown op 9 at byte 1', type: InvalidError },
     { kind: 'command', hex: '010107018102', err: 'kv: command key too large (257 > 256) at byte 4', type: TooLargeError },
     { kind: 'inputs', hex: '010109', err: 'abi: inputs has unknown input tag 9 at byte 2', type: InvalidError },
@@ -222,8 +248,25 @@ describe('decode errors', () => {
     { kind: 'inputs', hex: '', err: 'abi: inputs truncated at byte 0', type: TruncatedError },
     { kind: 'inputs', hex: '01ffffffff0f', err: 'abi: inputs batch too large (4294967295 > 1048576) at byte 1', type: TooLargeError },
     { kind: 'inputs', hex: '0101020e01070102030000c8010000000000', err: 'abi: inputs has 1 trailing byte in frame at byte 17', type: InvalidError },
+    {
+      kind: 'inputs',
+      hex: '010107010406020000',
+      err: 'abi: inputs has unknown configuration change type 6 at byte 5',
+      type: InvalidError,
+    },
+    { kind: 'inputs', hex: '01010701050102000000', err: 'abi: inputs has 1 trailing byte in frame at byte 9', type: InvalidError },
+    { kind: 'inputs', hex: '010107010401020001', err: 'abi: inputs members truncated at byte 8', type: TruncatedError },
     { kind: 'effects', hex: '010109', err: 'abi: effects has unknown effect tag 9 at byte 2', type: InvalidError },
-    { kind: 'effects', hex: '0101030507', err: 'abi: effects has unknown reply code 7 at byte 4', type: InvalidError },
+    { kind: 'effects', hex: '0101030508', err: 'abi: effects has unknown reply code 8 at byte 4', type: InvalidError },
+    { kind: 'effects', hex: '010107', err: 'abi: effects has unknown effect tag 7 at byte 2', type: InvalidError },
+    { kind: 'effects', hex: '0101060902000002', err: 'abi: effects has invalid bool 2 at byte 7', type: InvalidError },
+    { kind: 'effects', hex: '0101060902000568', err: 'abi: effects snapshot data truncated at byte 6', type: TruncatedError },
+    {
+      kind: 'effects',
+      hex: '01010501030000000000000000000000000101000000030100000000000000',
+      err: 'abi: effects has unknown progress state 3 at byte 22',
+      type: InvalidError,
+    },
     { kind: 'effects', hex: '010104', err: 'abi: effects truncated at byte 3', type: TruncatedError },
     { kind: 'effects', hex: '0101050201', err: 'abi: effects truncated at byte 5', type: TruncatedError },
     { kind: 'effects', hex: '0101010000000a', err: 'abi: effects entries truncated at byte 6', type: TruncatedError },
@@ -234,7 +277,18 @@ describe('decode errors', () => {
       err: 'abi: effects reply value too large (9223372036854775808 > 65536) at byte 12',
       type: TooLargeError,
     },
-    { kind: 'init', hex: '01010100000000000000000000000000000000', err: 'abi: init has 1 trailing byte at byte 18', type: InvalidError },
+    {
+      kind: 'init',
+      hex: '0101010100000000000000000000000000000000000000000000',
+      err: 'abi: init has 1 trailing byte at byte 25',
+      type: InvalidError,
+    },
+    {
+      kind: 'init',
+      hex: '01010101000000000000000000000000000000000000000200',
+      err: 'abi: init has invalid bool 2 at byte 23',
+      type: InvalidError,
+    },
     { kind: 'init', hex: '010180', err: 'abi: init truncated at byte 2', type: TruncatedError },
   ];
   for (const c of cases) {
@@ -329,5 +383,52 @@ describe('primitives', () => {
     const c = decodeCommand(b);
     b.fill(0);
     assert.deepStrictEqual([...c.value], [9, 9]);
+  });
+});
+
+describe('snapshots and membership', () => {
+  const vector = (name: string): Vector => {
+    const v = vectors.find((x) => x.name === name);
+    assert.ok(v, `no vector ${name}`);
+    return v;
+  };
+
+  it('encode voters and learners as members sorted by id, as Go does', () => {
+    const cfg = newConfig(2n, [3n, 1n, 2n], 0n, { learners: [5n, 4n] });
+    assert.equal(hex(encodeInit(cfg, emptyRestored())), vector('init voters and learners (members sorted by id)').hex);
+    const { config } = decodeInit(encodeInit(cfg, emptyRestored()));
+    assert.deepStrictEqual(config.raft.voters, []);
+    assert.deepStrictEqual(config.raft.learners, []);
+    assert.deepStrictEqual(
+      config.raft.members.map((m) => [m.id, m.learner]),
+      [
+        [1n, false],
+        [2n, false],
+        [3n, false],
+        [4n, true],
+        [5n, true],
+      ],
+    );
+  });
+
+  it('carry a snapshot chunk only in a Snap message', () => {
+    const chunk = { meta: { index: 9n, term: 2n, members: [] }, size: 5n, offset: 0n, data: new Uint8Array([1]) };
+    const app = newMessage(MessageType.App, { from: 1n, to: 2n, snapshot: chunk });
+    assert.equal(hex(encodeMessage(app)), hex(encodeMessage(newMessage(MessageType.App, { from: 1n, to: 2n }))));
+    assert.equal(decodeMessage(encodeMessage(app)).snapshot, undefined);
+    const snap = newMessage(MessageType.Snap, { from: 1n, to: 2n, snapshot: chunk });
+    assert.deepStrictEqual(decodeMessage(encodeMessage(snap)), snap);
+  });
+
+  it('name the new event kinds, reply code and progress state as Go does', () => {
+    assert.deepStrictEqual(
+      [18, 19, 20, 21, 22, 23].map(eventKindName),
+      ['conf-change-proposed', 'membership-changed', 'snapshot-sending', 'snapshot-installed', 'log-compacted', 'unknown'],
+    );
+    assert.equal(eventKindName(3), 'elected');
+    assert.equal(eventKindName(0), 'unknown');
+    assert.equal(replyCodeName(7), 'conflict');
+    assert.equal(replyCodeName(8), 'unknown');
+    assert.equal(progressStateName(2), 'snapshot');
   });
 });

@@ -34,7 +34,7 @@ var MessageTypes = []raft.MessageType{
 	raft.MsgVote, raft.MsgVoteResp, raft.MsgPreVote, raft.MsgPreVoteResp,
 	raft.MsgApp, raft.MsgAppResp, raft.MsgHeartbeat, raft.MsgHeartbeatResp,
 	raft.MsgProp, raft.MsgReadIndex, raft.MsgReadIndexResp, raft.MsgTimeoutNow,
-	raft.MsgTransferLeader,
+	raft.MsgTransferLeader, raft.MsgSnap, raft.MsgSnapResp,
 }
 
 // Entry generates entries of every type with up to 64 bytes of Data.
@@ -43,7 +43,7 @@ func Entry() *rapid.Generator[raft.Entry] {
 		return raft.Entry{
 			Term:  rapid.Uint64().Draw(t, "term"),
 			Index: rapid.Uint64().Draw(t, "index"),
-			Type:  rapid.SampledFrom([]raft.EntryType{raft.EntryNormal, raft.EntryNoop}).Draw(t, "type"),
+			Type:  rapid.SampledFrom([]raft.EntryType{raft.EntryNormal, raft.EntryNoop, raft.EntryConfChange}).Draw(t, "type"),
 			Data:  Bytes(64).Draw(t, "data"),
 		}
 	})
@@ -60,10 +60,52 @@ func Entries(max int) *rapid.Generator[[]raft.Entry] {
 	})
 }
 
-// Message generates messages of every type, every field drawn at random.
+// Members generates lists of up to max members, nil when empty. Ids and
+// order are arbitrary: the encoding does not check them.
+func Members(max int) *rapid.Generator[[]raft.Member] {
+	return rapid.Custom(func(t *rapid.T) []raft.Member {
+		n := rapid.IntRange(0, max).Draw(t, "members")
+		var ms []raft.Member
+		for range n {
+			ms = append(ms, raft.Member{
+				ID:      rapid.Uint64().Draw(t, "member.id"),
+				Learner: rapid.Bool().Draw(t, "member.learner"),
+				Addr:    String(16).Draw(t, "member.addr"),
+			})
+		}
+		return ms
+	})
+}
+
+// SnapshotMeta generates snapshot metadata with up to 5 members.
+func SnapshotMeta() *rapid.Generator[raft.SnapshotMeta] {
+	return rapid.Custom(func(t *rapid.T) raft.SnapshotMeta {
+		return raft.SnapshotMeta{
+			Index:   rapid.Uint64().Draw(t, "meta.index"),
+			Term:    rapid.Uint64().Draw(t, "meta.term"),
+			Members: Members(5).Draw(t, "meta.members"),
+		}
+	})
+}
+
+// SnapshotChunk generates snapshot chunks with up to 64 bytes of Data;
+// Size and Offset are arbitrary.
+func SnapshotChunk() *rapid.Generator[*raft.SnapshotChunk] {
+	return rapid.Custom(func(t *rapid.T) *raft.SnapshotChunk {
+		return &raft.SnapshotChunk{
+			Meta:   SnapshotMeta().Draw(t, "meta"),
+			Size:   rapid.Uint64().Draw(t, "size"),
+			Offset: rapid.Uint64().Draw(t, "offset"),
+			Data:   Bytes(64).Draw(t, "data"),
+		}
+	})
+}
+
+// Message generates messages of every type, every field drawn at random;
+// a MsgSnap, and only a MsgSnap, carries a snapshot chunk.
 func Message() *rapid.Generator[raft.Message] {
 	return rapid.Custom(func(t *rapid.T) raft.Message {
-		return raft.Message{
+		m := raft.Message{
 			Type:       rapid.SampledFrom(MessageTypes).Draw(t, "type"),
 			From:       rapid.Uint64().Draw(t, "from"),
 			To:         rapid.Uint64().Draw(t, "to"),
@@ -76,6 +118,10 @@ func Message() *rapid.Generator[raft.Message] {
 			Entries:    Entries(4).Draw(t, "entries"),
 			Context:    Bytes(32).Draw(t, "context"),
 		}
+		if m.Type == raft.MsgSnap {
+			m.Snapshot = SnapshotChunk().Draw(t, "snapshot")
+		}
+		return m
 	})
 }
 
@@ -116,6 +162,9 @@ func Status() *rapid.Generator[raft.Status] {
 			LastIndex:   rapid.Uint64().Draw(t, "lastIndex"),
 			LastTerm:    rapid.Uint64().Draw(t, "lastTerm"),
 			Stable:      rapid.Uint64().Draw(t, "stable"),
+			Snapshot:    rapid.Uint64().Draw(t, "snapshot"),
+			FirstIndex:  rapid.Uint64().Draw(t, "firstIndex"),
+			Members:     Members(7).Draw(t, "members"),
 			Voters:      rapid.SliceOfN(rapid.Uint64(), 0, 7).Draw(t, "voters"),
 			Alive:       rapid.Int().Draw(t, "alive"),
 			Transferee:  rapid.Uint64().Draw(t, "transferee"),
@@ -129,9 +178,10 @@ func Status() *rapid.Generator[raft.Status] {
 		for range n {
 			s.Progress = append(s.Progress, raft.PeerStatus{
 				ID:       rapid.Uint64().Draw(t, "peer.id"),
+				Learner:  rapid.Bool().Draw(t, "peer.learner"),
 				Match:    rapid.Uint64().Draw(t, "peer.match"),
 				Next:     rapid.Uint64().Draw(t, "peer.next"),
-				State:    raft.ProgressState(rapid.IntRange(0, int(raft.ProgressReplicate)).Draw(t, "peer.state")),
+				State:    raft.ProgressState(rapid.IntRange(0, int(raft.ProgressSnapshot)).Draw(t, "peer.state")),
 				Active:   rapid.Bool().Draw(t, "peer.active"),
 				Inflight: rapid.Int().Draw(t, "peer.inflight"),
 			})

@@ -10,18 +10,24 @@ import {
   readEntries,
   readEvent,
   readHardState,
+  readSnapshotMeta,
   readStatus,
   writeEntries,
   writeEvent,
   writeHardState,
   writeMessage,
+  writeSnapshotMeta,
   writeStatus,
   type Entry,
   type Event,
   type HardState,
   type Message,
+  type Snapshot,
   type Status,
 } from './raft.js';
+
+/** The largest snapshot data in an init record or a SaveSnapshot effect (abi.MaxSnapshotBytes). */
+export const MAX_SNAPSHOT_BYTES = 1 << 30;
 
 /**
  * Asks the host to make state durable: when entries is not empty, delete
@@ -33,6 +39,17 @@ export interface Persist {
   kind: 'persist';
   hardState: HardState;
   entries: Entry[];
+}
+
+/**
+ * Asks the host to make snapshot durable, then to drop the stored entries
+ * up to its index, and every stored entry after it too unless keepLog,
+ * before it carries out any later effect (engine.SaveSnapshot).
+ */
+export interface SaveSnapshot {
+  kind: 'saveSnapshot';
+  snapshot: Snapshot;
+  keepLog: boolean;
 }
 
 /**
@@ -56,12 +73,14 @@ export const ReplyCode = {
   Timeout: 4,
   Invalid: 5,
   Overloaded: 6,
+  /** Not applied: the cluster's present state forbids it (a membership change in progress); retry later. */
+  Conflict: 7,
 } as const;
 export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode];
 
 /** Returns a code's name in lower case, such as "no-quorum" (engine.ReplyCode.String). */
 export function replyCodeName(c: number): string {
-  return ['ok', 'pending', 'not-leader', 'no-quorum', 'timeout', 'invalid', 'overloaded'][c] ?? 'unknown';
+  return ['ok', 'pending', 'not-leader', 'no-quorum', 'timeout', 'invalid', 'overloaded', 'conflict'][c] ?? 'unknown';
 }
 
 /** Answers a Propose or Read (engine.Reply). */
@@ -103,9 +122,9 @@ export interface StatusReport {
 }
 
 /** One thing the engine asks its host to do (engine.Effect). */
-export type Effect = Persist | Send | Reply | Emit | StatusReport;
+export type Effect = Persist | Send | Reply | Emit | StatusReport | SaveSnapshot;
 
-const TAG = { persist: 1, send: 2, reply: 3, emit: 4, statusReport: 5 } as const;
+const TAG = { persist: 1, send: 2, reply: 3, emit: 4, statusReport: 5, saveSnapshot: 6 } as const;
 
 /** Writes a batch of effects (abi.AppendEffects). */
 export function writeEffects(w: Writer, effects: readonly Effect[]): void {
@@ -144,6 +163,11 @@ export function writeEffects(w: Writer, effects: readonly Effect[]): void {
         w.int(e.status.keys);
         w.int(e.status.pending);
         break;
+      case 'saveSnapshot':
+        writeSnapshotMeta(w, e.snapshot.meta);
+        w.bytesField(e.snapshot.data);
+        w.bool(e.keepLog);
+        break;
       default:
         throw new TypeError(`abi: unknown effect kind ${String((e as { kind: unknown }).kind)}`);
     }
@@ -161,7 +185,7 @@ export function encodeEffects(effects: readonly Effect[]): Uint8Array {
  * Decodes a batch that encodeEffects encoded, which must fill b exactly
  * (abi.DecodeEffects). It throws a DecodeError for an unknown version, tag,
  * entry type, message type, reply code, role or progress state, and
- * anything over its limit.
+ * anything over its limit (snapshot data: MAX_SNAPSHOT_BYTES).
  */
 export function decodeEffects(b: Uint8Array): Effect[] {
   const r = new Reader(b, 'abi: effects');
@@ -192,6 +216,11 @@ function readEffect(r: Reader): Effect {
       const status: EngineStatus = { ...s, applied: r.uvarint(), keys: r.int(), pending: r.int() };
       return { kind: 'statusReport', status };
     }
+    case TAG.saveSnapshot: {
+      const meta = readSnapshotMeta(r);
+      const data = r.bytes('snapshot data', MAX_SNAPSHOT_BYTES);
+      return { kind: 'saveSnapshot', snapshot: { meta, data }, keepLog: r.bool() };
+    }
     default:
       return r.invalid(at, `has unknown effect tag ${tag}`);
   }
@@ -201,7 +230,7 @@ function readReply(r: Reader): Reply {
   const requestID = r.uvarint();
   const at = r.offset;
   const code = r.u8();
-  if (code > ReplyCode.Overloaded) r.invalid(at, `has unknown reply code ${code}`);
+  if (code > ReplyCode.Conflict) r.invalid(at, `has unknown reply code ${code}`);
   return {
     kind: 'reply',
     requestID,

@@ -3,7 +3,15 @@
 
 import { readCommand, writeCommand, MAX_KEY_BYTES, type Command } from './command.js';
 import { Reader, Writer } from './primitives.js';
-import { MAX_MESSAGE_BYTES, readMessage, writeMessage, type Message } from './raft.js';
+import {
+  MAX_MESSAGE_BYTES,
+  readConfChange,
+  readMessage,
+  writeConfChange,
+  writeMessage,
+  type ConfChange,
+  type Message,
+} from './raft.js';
 
 /** The version byte that leads every batch and init record (abi.Version). */
 export const ABI_VERSION = 1;
@@ -54,10 +62,20 @@ export interface Transfer {
   to: bigint;
 }
 
-/** One thing a host hands the engine (engine.Input). */
-export type Input = Tick | Receive | Propose | Read | StorageAck | Transfer;
+/**
+ * Asks the leader to change the membership, one server at a time; exactly
+ * one final Reply carries requestID. change.members is left empty.
+ */
+export interface ChangeMembers {
+  kind: 'changeMembers';
+  requestID: bigint;
+  change: ConfChange;
+}
 
-const TAG = { tick: 1, receive: 2, propose: 3, read: 4, storageAck: 5, transfer: 6 } as const;
+/** One thing a host hands the engine (engine.Input). */
+export type Input = Tick | Receive | Propose | Read | StorageAck | Transfer | ChangeMembers;
+
+const TAG = { tick: 1, receive: 2, propose: 3, read: 4, storageAck: 5, transfer: 6, changeMembers: 7 } as const;
 
 /** Writes a batch of inputs (abi.AppendInputs). */
 export function writeInputs(w: Writer, inputs: readonly Input[]): void {
@@ -88,6 +106,10 @@ export function writeInputs(w: Writer, inputs: readonly Input[]): void {
       case 'transfer':
         w.uvarint(x.to);
         break;
+      case 'changeMembers':
+        w.uvarint(x.requestID);
+        w.frame((f) => writeConfChange(f, x.change));
+        break;
       default:
         throw new TypeError(`abi: unknown input kind ${String((x as { kind: unknown }).kind)}`);
     }
@@ -106,7 +128,8 @@ export function encodeInputs(inputs: readonly Input[]): Uint8Array {
  * (abi.DecodeInputs). It throws a DecodeError for an unknown version or
  * tag, more than MAX_BATCH_ITEMS items, a message or command its own
  * decoder refuses (or whose frame it does not fill exactly), and a Read key
- * over MAX_KEY_BYTES. A Receive's encoded holds a copy of its frame.
+ * over MAX_KEY_BYTES, and a configuration change of an unknown type or
+ * over its limits. A Receive's encoded holds a copy of its frame.
  */
 export function decodeInputs(b: Uint8Array): Input[] {
   const r = new Reader(b, 'abi: inputs');
@@ -141,6 +164,13 @@ function readInput(r: Reader): Input {
       return { kind: 'storageAck', index: r.uvarint(), term: r.uvarint() };
     case TAG.transfer:
       return { kind: 'transfer', to: r.uvarint() };
+    case TAG.changeMembers: {
+      const requestID = r.uvarint();
+      const outer = r.beginFrame('configuration change', MAX_MESSAGE_BYTES);
+      const change = readConfChange(r);
+      r.endFrame(outer);
+      return { kind: 'changeMembers', requestID, change };
+    }
     default:
       return r.invalid(at, `has unknown input tag ${tag}`);
   }

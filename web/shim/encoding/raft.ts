@@ -1,5 +1,6 @@
 // Raft values and their encoding: the mirror of Go's raft types (message.go,
-// status.go, event.go) and of package wire (message.go, status.go).
+// status.go, event.go, membership.go, snapshot.go) and of package wire
+// (message.go, status.go, snapshot.go).
 
 import { Reader, Writer } from './primitives.js';
 
@@ -13,6 +14,10 @@ export const MAX_ENTRY_BYTES = 8 << 20;
 export const MAX_CONTEXT_BYTES = 1 << 10;
 export const MAX_TEXT_BYTES = 64 << 10;
 export const MAX_VOTERS = 1 << 12;
+/** The largest address of a member (wire.MaxAddrBytes). */
+export const MAX_ADDR_BYTES = 1 << 10;
+/** The largest data of the snapshot chunk a Snap message carries (wire.MaxSnapshotChunkBytes). */
+export const MAX_SNAPSHOT_CHUNK_BYTES = 4 << 20;
 
 /** Message types (raft.MessageType). Values are part of the wire format. */
 export const MessageType = {
@@ -29,11 +34,14 @@ export const MessageType = {
   ReadIndexResp: 11,
   TimeoutNow: 12,
   TransferLeader: 13,
+  /** Carries one chunk of a snapshot in its snapshot field. */
+  Snap: 14,
+  SnapResp: 15,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /** Entry types (raft.EntryType). */
-export const EntryType = { Normal: 0, Noop: 1 } as const;
+export const EntryType = { Normal: 0, Noop: 1, ConfChange: 2 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
 /** Roles (raft.Role). */
@@ -41,8 +49,13 @@ export const Role = { Follower: 0, PreCandidate: 1, Candidate: 2, Leader: 3 } as
 export type Role = (typeof Role)[keyof typeof Role];
 
 /** Progress states (raft.ProgressState). */
-export const ProgressState = { Probe: 0, Replicate: 1 } as const;
+export const ProgressState = { Probe: 0, Replicate: 1, Snapshot: 2 } as const;
 export type ProgressState = (typeof ProgressState)[keyof typeof ProgressState];
+
+/** Returns "probe", "replicate" or "snapshot" (raft.ProgressState.String). */
+export function progressStateName(s: number): string {
+  return s === ProgressState.Replicate ? 'replicate' : s === ProgressState.Snapshot ? 'snapshot' : 'probe';
+}
 
 /**
  * Event kinds (raft.EventKind). Kinds only inform: an event may carry a kind
@@ -67,7 +80,94 @@ export const EventKind = {
   PreVoteCancelled: 16,
   /** The core itself failed: discard it and recreate it from storage. */
   CoreError: 17,
+  ConfChangeProposed: 18,
+  MembershipChanged: 19,
+  SnapshotSending: 20,
+  SnapshotInstalled: 21,
+  LogCompacted: 22,
 } as const;
+
+const EVENT_KIND_NAMES = [
+  '',
+  'election-started',
+  'pre-vote-started',
+  'elected',
+  'stepped-down',
+  'term-changed',
+  'vote-granted',
+  'vote-rejected',
+  'leader-changed',
+  'quorum-lost',
+  'transfer-started',
+  'transfer-aborted',
+  'log-truncated',
+  'committed',
+  'message-rejected',
+  'proposal-dropped',
+  'pre-vote-cancelled',
+  'core-error',
+  'conf-change-proposed',
+  'membership-changed',
+  'snapshot-sending',
+  'snapshot-installed',
+  'log-compacted',
+];
+
+/** Returns a kind's name, such as "elected", or "unknown" (raft.EventKind.String). */
+export function eventKindName(k: number): string {
+  return EVENT_KIND_NAMES[k] || 'unknown';
+}
+
+/** One member of the cluster: a voter, or a learner (raft.Member). */
+export interface Member {
+  id: bigint;
+  learner: boolean;
+  /** Where to reach the member, opaque to the protocol. */
+  addr: string;
+}
+
+/** What a snapshot covers: its last entry and the configuration then (raft.SnapshotMeta). */
+export interface SnapshotMeta {
+  index: bigint;
+  term: bigint;
+  members: Member[];
+}
+
+/** A state machine snapshot with its metadata (raft.Snapshot). */
+export interface Snapshot {
+  meta: SnapshotMeta;
+  data: Uint8Array;
+}
+
+/** The bytes [offset, offset+data.length) of a snapshot of size bytes (raft.SnapshotChunk). */
+export interface SnapshotChunk {
+  meta: SnapshotMeta;
+  size: bigint;
+  offset: bigint;
+  data: Uint8Array;
+}
+
+/** Configuration changes (raft.ConfChangeType). Values are part of the log format. */
+export const ConfChangeType = { AddLearner: 1, Promote: 2, AddVoter: 3, Remove: 4, Force: 5 } as const;
+export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType];
+
+/** Returns a change's name, such as "add-learner" (raft.ConfChangeType.String). */
+export function confChangeTypeName(t: number): string {
+  return ['', 'add-learner', 'promote', 'add-voter', 'remove', 'force'][t] || 'unknown';
+}
+
+/**
+ * One change of the membership (raft.ConfChange). members is the whole
+ * configuration after the change: the leader fills it in; a proposer
+ * leaves it empty (except for Force).
+ */
+export interface ConfChange {
+  type: ConfChangeType;
+  nodeID: bigint;
+  /** The new member's address (AddLearner, AddVoter). */
+  addr: string;
+  members: Member[];
+}
 
 /** One record of the replicated log (raft.Entry). */
 export interface Entry {
@@ -91,6 +191,8 @@ export interface Message {
   rejectHint: bigint;
   context: Uint8Array;
   entries: Entry[];
+  /** The chunk a Snap message carries; absent in every other type. */
+  snapshot?: SnapshotChunk;
 }
 
 /** The state a node persists before it sends what depends on it (raft.HardState). */
@@ -110,9 +212,10 @@ export interface Event {
   text: string;
 }
 
-/** The leader's view of one voter (raft.PeerStatus). */
+/** The leader's view of one member, itself included (raft.PeerStatus). */
 export interface PeerStatus {
   id: bigint;
+  learner: boolean;
   match: bigint;
   next: bigint;
   state: ProgressState;
@@ -131,9 +234,14 @@ export interface Status {
   lastIndex: bigint;
   lastTerm: bigint;
   stable: bigint;
+  /** The index of the newest snapshot; entries before firstIndex are compacted away. */
+  snapshot: bigint;
+  firstIndex: bigint;
   voters: bigint[];
+  /** The whole configuration (voters and learners), sorted by id. */
+  members: Member[];
   alive: bigint;
-  /** Set only on the leader, one per voter. */
+  /** Set only on the leader, one per member, in members order. */
   progress: PeerStatus[];
   transferee: bigint;
   preVote: boolean;
@@ -165,7 +273,11 @@ export function zeroHardState(): HardState {
 
 // Encoders.
 
-/** Writes m, version byte included (Go's wire.AppendMessage). */
+/**
+ * Writes m, version byte included (Go's wire.AppendMessage). A Snap
+ * message, and only a Snap message, ends with its snapshot chunk (a zero
+ * chunk if it has none).
+ */
 export function writeMessage(w: Writer, m: Message): void {
   w.u8(WIRE_VERSION);
   w.u8(m.type);
@@ -179,6 +291,44 @@ export function writeMessage(w: Writer, m: Message): void {
   w.uvarint(m.rejectHint);
   w.bytesField(m.context);
   writeEntries(w, m.entries);
+  if (m.type === MessageType.Snap) writeSnapshotChunk(w, m.snapshot ?? zeroSnapshotChunk());
+}
+
+function zeroSnapshotChunk(): SnapshotChunk {
+  return { meta: { index: 0n, term: 0n, members: [] }, size: 0n, offset: 0n, data: new Uint8Array(0) };
+}
+
+/** Writes members: a count, then id, learner and addr of each (wire.AppendMembers). */
+export function writeMembers(w: Writer, ms: readonly Member[]): void {
+  w.count(ms.length);
+  for (const m of ms) {
+    w.uvarint(m.id);
+    w.bool(m.learner);
+    w.string(m.addr);
+  }
+}
+
+/** Writes index, term and members (wire.AppendSnapshotMeta). */
+export function writeSnapshotMeta(w: Writer, meta: SnapshotMeta): void {
+  w.uvarint(meta.index);
+  w.uvarint(meta.term);
+  writeMembers(w, meta.members);
+}
+
+/** Writes meta, size, offset and data (wire.AppendSnapshotChunk). */
+export function writeSnapshotChunk(w: Writer, c: SnapshotChunk): void {
+  writeSnapshotMeta(w, c.meta);
+  w.uvarint(c.size);
+  w.uvarint(c.offset);
+  w.bytesField(c.data);
+}
+
+/** Writes a configuration change as raft.EncodeConfChange does. */
+export function writeConfChange(w: Writer, cc: ConfChange): void {
+  w.u8(cc.type);
+  w.uvarint(cc.nodeID);
+  w.string(cc.addr);
+  writeMembers(w, cc.members);
 }
 
 /** Returns the encoding of m, as it travels between nodes. */
@@ -224,12 +374,16 @@ export function writeStatus(w: Writer, s: Status): void {
   w.uvarint(s.lastIndex);
   w.uvarint(s.lastTerm);
   w.uvarint(s.stable);
+  w.uvarint(s.snapshot);
+  w.uvarint(s.firstIndex);
   w.count(s.voters.length);
   for (const v of s.voters) w.uvarint(v);
+  writeMembers(w, s.members);
   w.int(s.alive);
   w.count(s.progress.length);
   for (const p of s.progress) {
     w.uvarint(p.id);
+    w.bool(p.learner);
     w.uvarint(p.match);
     w.uvarint(p.next);
     w.u8(p.state);
@@ -246,8 +400,9 @@ export function writeStatus(w: Writer, s: Status): void {
 /**
  * Decodes a message that encodeMessage encoded, which must fill b exactly
  * (Go's wire.DecodeMessage). It throws a DecodeError for an input over
- * MAX_MESSAGE_BYTES, an unknown version, message type or entry type, and
- * anything over its limit.
+ * MAX_MESSAGE_BYTES, an unknown version, message type or entry type, a Snap
+ * message without its chunk, and anything over its limit. snapshot is set
+ * only on a Snap message.
  */
 export function decodeMessage(b: Uint8Array): Message {
   const r = new Reader(b, 'wire: message');
@@ -262,8 +417,8 @@ export function readMessage(r: Reader): Message {
   r.version(WIRE_VERSION);
   const at = r.offset;
   const type = r.u8();
-  if (type < MessageType.Vote || type > MessageType.TransferLeader) r.invalid(at, `has unknown message type ${type}`);
-  return {
+  if (type < MessageType.Vote || type > MessageType.SnapResp) r.invalid(at, `has unknown message type ${type}`);
+  const m: Message = {
     type: type as MessageType,
     from: r.uvarint(),
     to: r.uvarint(),
@@ -276,6 +431,53 @@ export function readMessage(r: Reader): Message {
     context: r.bytes('context', MAX_CONTEXT_BYTES),
     entries: readEntries(r, MAX_ENTRIES),
   };
+  if (m.type === MessageType.Snap) m.snapshot = readSnapshotChunk(r);
+  return m;
+}
+
+/** The size of the smallest encoded member: id, learner and an empty addr. */
+const MIN_MEMBER_BYTES = 3;
+
+/** Reads members (wire.ReadMembers): at most MAX_VOTERS, each addr at most MAX_ADDR_BYTES. */
+export function readMembers(r: Reader): Member[] {
+  const ms: Member[] = [];
+  for (let n = r.count('members', MAX_VOTERS, MIN_MEMBER_BYTES); n > 0; n--) {
+    ms.push({ id: r.uvarint(), learner: r.bool(), addr: r.string('member address', MAX_ADDR_BYTES) });
+  }
+  return ms;
+}
+
+export function readSnapshotMeta(r: Reader): SnapshotMeta {
+  return { index: r.uvarint(), term: r.uvarint(), members: readMembers(r) };
+}
+
+/**
+ * Reads what writeConfChange writes (abi's readConfChange): an unknown type
+ * and an addr over MAX_ADDR_BYTES are errors; the members are not checked
+ * otherwise (a proposer's change has none).
+ */
+export function readConfChange(r: Reader): ConfChange {
+  const at = r.offset;
+  const type = r.u8();
+  if (type < ConfChangeType.AddLearner || type > ConfChangeType.Force) {
+    r.invalid(at, `has unknown configuration change type ${type}`);
+  }
+  return {
+    type: type as ConfChangeType,
+    nodeID: r.uvarint(),
+    addr: r.string('member address', MAX_ADDR_BYTES),
+    members: readMembers(r),
+  };
+}
+
+/** Reads a snapshot chunk (wire.ReadSnapshotChunk); data is at most MAX_SNAPSHOT_CHUNK_BYTES. */
+export function readSnapshotChunk(r: Reader): SnapshotChunk {
+  return {
+    meta: readSnapshotMeta(r),
+    size: r.uvarint(),
+    offset: r.uvarint(),
+    data: r.bytes('snapshot data', MAX_SNAPSHOT_CHUNK_BYTES),
+  };
 }
 
 /** The size of the smallest encoded entry: four one-byte fields. */
@@ -286,7 +488,7 @@ export function readEntry(r: Reader): Entry {
   const index = r.uvarint();
   const at = r.offset;
   const type = r.u8();
-  if (type !== EntryType.Normal && type !== EntryType.Noop) r.invalid(at, `has unknown entry type ${type}`);
+  if (type > EntryType.ConfChange) r.invalid(at, `has unknown entry type ${type}`);
   return { term, index, type: type as EntryType, data: r.bytes('entry data', MAX_ENTRY_BYTES) };
 }
 
@@ -313,7 +515,7 @@ export function readEvent(r: Reader): Event {
 }
 
 /** The size of the smallest encoded PeerStatus. */
-const MIN_PEER_STATUS_BYTES = 6;
+const MIN_PEER_STATUS_BYTES = 7;
 
 export function readStatus(r: Reader): Status {
   const id = r.uvarint();
@@ -327,18 +529,22 @@ export function readStatus(r: Reader): Status {
   const lastIndex = r.uvarint();
   const lastTerm = r.uvarint();
   const stable = r.uvarint();
+  const snapshot = r.uvarint();
+  const firstIndex = r.uvarint();
   const voters: bigint[] = [];
   for (let n = r.count('voters', MAX_VOTERS, 1); n > 0; n--) voters.push(r.uvarint());
+  const members = readMembers(r);
   const alive = r.int();
   const progress: PeerStatus[] = [];
   for (let n = r.count('progress', MAX_VOTERS, MIN_PEER_STATUS_BYTES); n > 0; n--) {
     const id = r.uvarint();
+    const learner = r.bool();
     const match = r.uvarint();
     const next = r.uvarint();
     at = r.offset;
     const state = r.u8();
-    if (state > ProgressState.Replicate) r.invalid(at, `has unknown progress state ${state}`);
-    progress.push({ id, match, next, state: state as ProgressState, active: r.bool(), inflight: r.int() });
+    if (state > ProgressState.Snapshot) r.invalid(at, `has unknown progress state ${state}`);
+    progress.push({ id, learner, match, next, state: state as ProgressState, active: r.bool(), inflight: r.int() });
   }
   return {
     id,
@@ -350,7 +556,10 @@ export function readStatus(r: Reader): Status {
     lastIndex,
     lastTerm,
     stable,
+    snapshot,
+    firstIndex,
     voters,
+    members,
     alive,
     progress,
     transferee: r.uvarint(),
