@@ -169,10 +169,28 @@ func (n *Node) handleSnapshot(m Message) {
 // mismatch may conflict with the leader's.
 func (n *Node) restore(snap Snapshot) {
 	meta := snap.Meta
+	// keep says the log keeps its entries after the snapshot; keepStored
+	// tells the host whether its stored entries after it are still good.
+	// They are not when this log replaced entries at or below the
+	// snapshot's index that storage still holds, with what followed them:
+	// then the host drops them all and the log hands over every entry after
+	// the snapshot again.
 	keep := n.log.matchTerm(meta.Index, meta.Term)
+	keepStored := keep && n.log.unstable > meta.Index
 	if keep {
 		n.log.compactTo(meta.Index)
+		if !keepStored {
+			n.log.unstable = meta.Index + 1
+		}
 	} else {
+		// Acknowledgements queued for entries this drops must not leave.
+		msgs := n.out.Messages[:0]
+		for _, m := range n.out.Messages {
+			if m.Type != MsgAppResp || m.Reject || m.Index <= meta.Index {
+				msgs = append(msgs, m)
+			}
+		}
+		n.out.Messages = msgs
 		if n.log.lastIndex() > meta.Index {
 			n.event(EventLogTruncated, n.lead, meta.Index+1, "removed entries after index "+u(meta.Index)+
 				": they do not follow the snapshot")
@@ -184,10 +202,10 @@ func (n *Node) restore(snap Snapshot) {
 	n.snap = &Snapshot{Meta: SnapshotMeta{Index: meta.Index, Term: meta.Term, Members: cloneMembers(meta.Members)}, Data: snap.Data}
 	n.setMembers(meta.Members)
 	if n.out.Snapshot != nil {
-		keep = keep && n.out.SnapshotKeepLog
+		keepStored = keepStored && n.out.SnapshotKeepLog
 	}
 	n.out.Snapshot = n.snap
-	n.out.SnapshotKeepLog = keep
+	n.out.SnapshotKeepLog = keepStored
 	n.event(EventSnapshotInstalled, n.lead, meta.Index, "installed snapshot at index "+u(meta.Index)+
 		" term "+u(meta.Term)+" ("+u(uint64(len(snap.Data)))+" bytes)")
 }

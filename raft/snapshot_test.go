@@ -203,3 +203,22 @@ func TestCompactChecks(t *testing.T) {
 		t.Fatalf("first %d snapshot %d, want 3 and 2", n.log.firstIndex(), n.SnapshotIndex())
 	}
 }
+
+// A snapshot installed right after an append that replaced stored entries
+// at or below its index: storage's entries after the snapshot may be the
+// replaced ones' followers, so the host must drop them and the log hands
+// over every entry after the snapshot again (found by sim seed 2173).
+func TestSnapshotAfterUnpersistedTruncation(t *testing.T) {
+	n := newTestNode(t, 1, 3, nil, HardState{Term: 2, Commit: 2}, logOf(1, 2, 2, 2, 2, 2, 2))
+	mustStep(t, n, Message{Type: MsgApp, From: 2, To: 1, Term: 5, Index: 2, LogTerm: 2, Commit: 2,
+		Entries: []Entry{{Term: 5, Index: 3}, {Term: 5, Index: 4}, {Term: 5, Index: 5}}})
+	m := snapMsg(4, 5)
+	mustStep(t, n, m)
+	rd := flush(n)
+	if rd.Snapshot == nil || rd.SnapshotKeepLog {
+		t.Fatalf("snapshot %v keep %v: the host must drop its stored entries after index 4", rd.Snapshot != nil, rd.SnapshotKeepLog)
+	}
+	if len(rd.Entries) != 1 || rd.Entries[0].Index != 5 || rd.Entries[0].Term != 5 {
+		t.Fatalf("Entries %+v, want 5/t5 handed over again", rd.Entries)
+	}
+}

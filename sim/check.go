@@ -83,9 +83,6 @@ type nodeCheck struct {
 	// checked is the highest index whose entry in log was checked against
 	// committed in this lifetime.
 	checked uint64
-	// snapChecked is the index below which the log was checked against
-	// committed at a snapshot.
-	snapChecked uint64
 }
 
 func newChecker(ids []uint64) *checker {
@@ -158,7 +155,7 @@ func (ck *checker) observe(i int, effs []engine.Effect) error {
 				return err
 			}
 		case engine.SaveSnapshot:
-			if e.KeepLog && e.Snapshot.Meta.Index <= uint64(len(ck.nodes[i].log)) {
+			if e.Snapshot.Meta.Index > uint64(len(ck.committed)) {
 				// A compaction of the node's own log, at an index its
 				// status in this batch reports committed: checked after it.
 				compactions = append(compactions, e)
@@ -454,16 +451,14 @@ func (ck *checker) snapshot(i int, s engine.SaveSnapshot) error {
 	case ck.committed[idx-1].Term != meta.Term:
 		return breachf(RuleStateMachineSafety, "n%d snapshots at %d/t%d, but %s is committed there", id, idx, meta.Term, describe(ck.committed[idx-1]))
 	}
-	if s.KeepLog && uint64(len(ns.log)) >= idx {
-		for k := uint64(ns.snapChecked); k < idx; k++ {
-			if !sameEntry(ns.log[k], ck.committed[k]) {
-				return breachf(RuleStateMachineSafety, "n%d keeps %s below its snapshot at %d, where %s is committed",
-					id, describe(ns.log[k]), idx, describe(ck.committed[k]))
-			}
-		}
-	} else {
-		ns.log = append(ns.log[:0:0], ck.committed[:idx]...)
+	// Below the snapshot the node's log is the committed one (its own
+	// entries there were checked as its commit index passed them, or
+	// replaced by the snapshot); above it, it keeps its entries only with
+	// KeepLog.
+	log := append(ns.log[:0:0], ck.committed[:idx]...)
+	if s.KeepLog && uint64(len(ns.log)) > idx {
+		log = append(log, ns.log[idx:]...)
 	}
-	ns.snapChecked = idx
+	ns.log = log
 	return nil
 }

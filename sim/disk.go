@@ -103,13 +103,24 @@ func (d *disk) restored() engine.Restored {
 func (d *disk) saveSnapshot(s raft.Snapshot, keep bool, covered []raft.Entry) uint64 {
 	idx := s.Meta.Index
 	d.snap = &s
-	if keep && d.last() >= idx {
-		return 0
+	// The first index at which the stored log leaves the committed one.
+	k := uint64(0)
+	for k < idx && k < d.last() && sameEntry(d.entries[k], covered[k]) {
+		k++
 	}
-	d.entries = d.entries[:0:0]
-	d.chain = d.chain[:0:0]
-	d.append(covered[:idx])
-	return 1
+	var rest []raft.Entry
+	if keep && d.last() > idx {
+		rest = append(rest, d.entries[idx:]...)
+	}
+	if k == idx && (keep || d.last() == idx) {
+		return 0 // the stored log already is the committed one up to idx
+	}
+	d.entries, d.chain = d.entries[:k], d.chain[:k]
+	d.append(covered[k:idx])
+	if len(rest) > 0 {
+		d.append(rest)
+	}
+	return k + 1
 }
 
 // chainHash extends the hash prev of a log prefix with entry e (FNV-1a
