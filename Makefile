@@ -139,3 +139,14 @@ web-e2e:
 screenshots:
 	@test -f bin/raft.wasm || $(MAKE) build
 	cd web && npm ci && npm run build:app && npm run screenshots
+
+.PHONY: bench-peers
+
+## bench-peers: wraft (native and wasm core) side by side with etcd and a
+## hashicorp/raft KV server, each a 3-node loopback cluster with fsync on
+## (bench/, its own module; etcd is built once into bench/.cache). Prints one
+## table, writes bench/results/latest.json and latency.svg, and ends with
+## the ratio-vs-etcd line. QUICK=1: small counts, about 2 minutes.
+bench-peers: wasm
+	$(GO) build -trimpath -o bin/wraft ./cmd/wraft
+	cd bench && $(GO) run ./cmd/peers $(if $(filter-out 0,$(QUICK)),-quick) $(BENCHFLAGS)

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cluster is a three-node loopback cluster of one system under test.
+type cluster struct {
+	name  string
+	dir   string // the cluster's temporary directory (data and logs)
+	nodes []*node
+	drv   driver
+}
+
+// stop kills every node and closes the driver.
+func (c *cluster) stop() {
+	for _, n := range c.nodes {
+		n.kill()
+	}
+	if c.drv != nil {
+		c.drv.close()
+	}
+}
+
+// pids returns the nodes' current process ids, in id order (0 if down).
+func (c *cluster) pids() []int {
+	out := make([]int, len(c.nodes))
+	for i, n := range c.nodes {
+		out[i] = n.pid()
+	}
+	return out
+}
+
+// freePorts returns n distinct free TCP ports on 127.0.0.1.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+// spec says how to start one system's three nodes.
+type spec struct {
+	name string
+	bin  string
+	// args returns node id's command line, given every node's peer and
+	// client ports and the node's data directory.
+	args func(id int, peer, client []int, data string) []string
+	// driver returns the client side for the clients' endpoints
+	// (host:port, in id order).
+	driver func(eps []string) (driver, error)
+}
+
+// startCluster starts a three-node cluster of s under parent (a fresh
+// directory is made there) and waits until it has a leader. On error
+// nothing is left running.
+func startCluster(ctx context.Context, s spec, parent string) (*cluster, error) {
+	dir, err := os.MkdirTemp(parent, s.name+"-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: temp dir: %w", s.name, err)
+	}
+	ports, err := freePorts(6)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	peer, client := ports[:3], ports[3:]
+	c := &cluster{name: s.name, dir: dir}
+	var eps []string
+	for i := range 3 {
+		id := i + 1
+		data := filepath.Join(dir, "node"+strconv.Itoa(id))
+		c.nodes = append(c.nodes, &node{id: uint64(id), bin: s.bin, args: s.args(id, peer, client, data),
+			log: filepath.Join(dir, "node"+strconv.Itoa(id)+".log")})
+		eps = append(eps, "127.0.0.1:"+strconv.Itoa(client[i]))
+	}
+	for _, n := range c.nodes {
+		if err := n.start(); err != nil {
+			c.stop()
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+	}
+	if c.drv, err = s.driver(eps); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := waitLeader(wctx, c.drv); err != nil {
+		c.stop()
+		return nil, fmt.Errorf("%s: no leader after start (logs in %s): %w", s.name, dir, err)
+	}
+	return c, nil
+}
+
+// waitLeader polls until the driver reports a leader or ctx ends.
+func waitLeader(ctx context.Context, d driver) (uint64, error) {
+	var last error
+	for {
+		id, err := d.leader(ctx)
+		if err == nil && id != 0 {
+			return id, nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, errors.Join(ctx.Err(), last)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// peerList renders "1=127.0.0.1:p1,2=...".
+func peerList(ports []int) string {
+	var parts []string
+	for i, p := range ports {
+		parts = append(parts, fmt.Sprintf("%d=127.0.0.1:%d", i+1, p))
+	}
+	return strings.Join(parts, ",")
+}
+
+// wraftSpec runs bin/wraft node with the given core ("native" or "wasm").
+func wraftSpec(bin, core string) spec {
+	return spec{
+		name: "wraft-" + core,
+		bin:  bin,
+		args: func(id int, peer, client []int, data string) []string {
+			return []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
+				"--api", "127.0.0.1:" + strconv.Itoa(client[id-1]), "--data", data, "--core", core,
+				"--log-level", "warn"}
+		},
+		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
+	}
+}
+
+// hraftSpec runs the hashicorp/raft KV server of bench/peers/hraft.
+func hraftSpec(bin string) spec {
+	return spec{
+		name: "hashicorp-raft",
+		bin:  bin,
+		args: func(id int, peer, client []int, data string) []string {
+			return []string{"--id", strconv.Itoa(id), "--peers", peerList(peer),
+				"--api", "127.0.0.1:" + strconv.Itoa(client[id-1]), "--data", data}
+		},
+		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
+	}
+}
+
+// etcdSpec runs etcd with its defaults (fsync on), logging errors only.
+func etcdSpec(bin string) spec {
+	return spec{
+		name: "etcd",
+		bin:  bin,
+		args: func(id int, peer, client []int, data string) []string {
+			var initial []string
+			for i, p := range peer {
+				initial = append(initial, fmt.Sprintf("n%d=http://127.0.0.1:%d", i+1, p))
+			}
+			purl := fmt.Sprintf("http://127.0.0.1:%d", peer[id-1])
+			curl := fmt.Sprintf("http://127.0.0.1:%d", client[id-1])
+			return []string{"--name", fmt.Sprintf("n%d", id), "--data-dir", data,
+				"--listen-peer-urls", purl, "--initial-advertise-peer-urls", purl,
+				"--listen-client-urls", curl, "--advertise-client-urls", curl,
+				"--initial-cluster", strings.Join(initial, ","), "--initial-cluster-state", "new",
+				"--initial-cluster-token", "wraft-bench", "--log-level", "error"}
+		},
+		driver: newEtcdDriver,
+	}
+}

@@ -1,0 +1,301 @@
+// Command peers benchmarks wraft side by side with etcd and a
+// hashicorp/raft KV server on this machine, in one run: it builds the
+// peers (etcd once, cached), starts each system as a three-node loopback
+// cluster with fsync on, runs the same workloads against every one, and
+// prints one table, ending with the line
+//
+//	ratio-vs-etcd: 1-client=X.XX 100-client=Y.YY
+//
+// (wraft with the native core, throughput over etcd's). It writes the
+// results as JSON and an SVG chart of p99 latency against throughput.
+//
+// Run it from the bench directory: go run ./cmd/peers [-quick].
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// options are the command's flags.
+type options struct {
+	quick     bool
+	out       string
+	svg       string
+	cache     string
+	wraft     string
+	systems   []string
+	curve     []int
+	duration  time.Duration
+	kills     int
+	rounds    int
+	valueSize int
+	keep      bool
+}
+
+var allSystems = []string{"etcd", "hashicorp-raft", "wraft-native", "wraft-wasm"}
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	opts, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, opts); err != nil {
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("peers", flag.ContinueOnError)
+	fs.BoolVar(&o.quick, "quick", os.Getenv("QUICK") != "" && os.Getenv("QUICK") != "0",
+		"small counts: 3 kills, 3 client counts, 4 s each (also QUICK=1 in the environment)")
+	fs.StringVar(&o.out, "out", "results/latest.json", "where to write the results as JSON")
+	fs.StringVar(&o.svg, "svg", "results/latency.svg", "where to draw the p99-latency-against-throughput chart")
+	fs.StringVar(&o.cache, "cache", ".cache", "where the peers' binaries are built and kept")
+	fs.StringVar(&o.wraft, "wraft", "../bin/wraft", "the wraft binary (make build)")
+	systems := fs.String("systems", strings.Join(allSystems, ","), "systems to run, comma-separated")
+	curve := fs.String("clients", "", "client counts to run (default 1,4,16,64,100; quick 1,16,100); must include 1 and 100")
+	fs.DurationVar(&o.duration, "duration", 0, "how long each client count runs (default 10s; quick 4s)")
+	fs.IntVar(&o.kills, "kills", 0, "leader kills per system (default 20; quick 3)")
+	fs.IntVar(&o.rounds, "rounds", 0, "rounds of every client count; the best round counts (default 2; quick 1)")
+	fs.IntVar(&o.valueSize, "value-size", 256, "value size in bytes (keys are 8 bytes)")
+	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' data directories and logs")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	for _, s := range strings.Split(*systems, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		if !slices.Contains(allSystems, s) {
+			return o, fmt.Errorf("-systems: unknown system %q (have %s)", s, strings.Join(allSystems, ", "))
+		}
+		o.systems = append(o.systems, s)
+	}
+	if len(o.systems) == 0 {
+		return o, errors.New("-systems: none given")
+	}
+	if *curve == "" {
+		*curve = "1,4,16,64,100"
+		if o.quick {
+			*curve = "1,16,100"
+		}
+	}
+	for _, s := range strings.Split(*curve, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 1000 {
+			return o, fmt.Errorf("-clients: %q is not a count from 1 to 1000", s)
+		}
+		o.curve = append(o.curve, n)
+	}
+	slices.Sort(o.curve)
+	o.curve = slices.Compact(o.curve)
+	if !slices.Contains(o.curve, 1) || !slices.Contains(o.curve, 100) {
+		return o, errors.New("-clients must include 1 and 100 (the table's two workloads)")
+	}
+	if o.duration == 0 {
+		o.duration = 10 * time.Second
+		if o.quick {
+			o.duration = 4 * time.Second
+		}
+	}
+	if o.duration < 500*time.Millisecond {
+		return o, fmt.Errorf("-duration %s is too short (at least 500ms)", o.duration)
+	}
+	if o.kills == 0 {
+		o.kills = 20
+		if o.quick {
+			o.kills = 3
+		}
+	}
+	if o.kills < 0 || o.kills > 1000 {
+		return o, fmt.Errorf("-kills %d: want 0 to 1000 (0 means the default)", o.kills)
+	}
+	if o.rounds == 0 {
+		o.rounds = 2
+		if o.quick {
+			o.rounds = 1
+		}
+	}
+	if o.rounds < 0 || o.rounds > 100 {
+		return o, fmt.Errorf("-rounds %d: want 1 to 100 (0 means the default)", o.rounds)
+	}
+	if o.valueSize < 0 || o.valueSize > 60<<10 {
+		return o, fmt.Errorf("-value-size %d: want 0 to 61440", o.valueSize)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, o options) error {
+	began := time.Now()
+	cache, err := filepath.Abs(o.cache)
+	if err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		return fmt.Errorf("cache: %w", err)
+	}
+	specs := map[string]spec{}
+	res := &Results{Started: began.UTC().Format(time.RFC3339), Quick: o.quick, Machine: machineInfo(),
+		Settings: Settings{Nodes: 3, Network: "loopback 127.0.0.1", Fsync: true, KeyBytes: 8, ValueBytes: o.valueSize,
+			SecondsPerPoint: o.duration.Seconds(), Rounds: o.rounds, Kills: o.kills, Clients: o.curve},
+		Versions: map[string]string{}}
+	for _, s := range o.systems {
+		switch s {
+		case "etcd":
+			bin, err := buildEtcd(ctx, cache)
+			if err != nil {
+				return err
+			}
+			specs[s] = etcdSpec(bin)
+			res.Versions[s] = moduleVersion(ctx, bin, "go.etcd.io/etcd/server/v3")
+		case "hashicorp-raft":
+			bin, err := buildHraft(ctx, cache)
+			if err != nil {
+				return err
+			}
+			specs[s] = hraftSpec(bin)
+			res.Versions[s] = "hashicorp/raft " + moduleVersion(ctx, bin, "github.com/hashicorp/raft") +
+				", raft-boltdb/v2 " + moduleVersion(ctx, bin, "github.com/hashicorp/raft-boltdb/v2")
+		case "wraft-native", "wraft-wasm":
+			bin, err := filepath.Abs(o.wraft)
+			if err != nil {
+				return fmt.Errorf("wraft: %w", err)
+			}
+			if _, err := os.Stat(bin); err != nil {
+				return fmt.Errorf("wraft binary: %w (run make build at the top level)", err)
+			}
+			specs[s] = wraftSpec(bin, strings.TrimPrefix(s, "wraft-"))
+			res.Versions[s] = wraftVersion(ctx, bin)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "wraft-bench-")
+	if err != nil {
+		return fmt.Errorf("temp dir: %w", err)
+	}
+	if !o.keep {
+		defer os.RemoveAll(tmp)
+	}
+	value := []byte(strings.Repeat("v", o.valueSize))
+	if err := measure(ctx, specs, tmp, o, value, res); err != nil {
+		return err
+	}
+	res.Seconds = time.Since(began).Seconds()
+	if o.keep {
+		slog.Info("kept data and logs", "dir", tmp)
+	}
+	if err := writeJSON(o.out, res); err != nil {
+		return err
+	}
+	if err := writeSVG(o.svg, res); err != nil {
+		return err
+	}
+	printTable(os.Stdout, res)
+	fmt.Printf("\nresults: %s  chart: %s  (%.0f s in all)\n", o.out, o.svg, res.Seconds)
+	fmt.Println(ratioLine(res))
+	return nil
+}
+
+// measure starts every system's cluster at once and runs the workloads
+// interleaved: for each client count, each system in turn (the order
+// rotating), so that load from elsewhere on the machine falls on all of
+// them alike. With several rounds it keeps each system's best round per
+// client count. Then it runs the failover kills, one system at a time.
+// A system that fails is reported with its error; the others go on.
+func measure(ctx context.Context, specs map[string]spec, tmp string, o options, value []byte, res *Results) error {
+	clusters := map[string]*cluster{}
+	defer func() {
+		for _, c := range clusters {
+			c.stop()
+		}
+	}()
+	for _, name := range o.systems {
+		res.Systems = append(res.Systems, System{Name: name})
+		sr := res.system(name)
+		slog.Info("starting", "system", name)
+		c, err := startCluster(ctx, specs[name], tmp)
+		if err == nil {
+			clusters[name] = c
+			_, err = runLoad(ctx, c, 16, min(2*time.Second, o.duration/2), value) // warm-up
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		if err != nil {
+			slog.Error("system failed", "system", name, "err", err)
+			sr.Error = err.Error()
+		}
+	}
+	for round := range o.rounds {
+		for i, n := range o.curve {
+			for j := range o.systems {
+				name := o.systems[(j+i+round)%len(o.systems)]
+				sr, c := res.system(name), clusters[name]
+				if c == nil || sr.Error != "" {
+					continue
+				}
+				l, err := runLoad(ctx, c, n, o.duration, value)
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted: %w", ctx.Err())
+				}
+				if err != nil {
+					slog.Error("system failed", "system", name, "err", err)
+					sr.Error = err.Error()
+					continue
+				}
+				slog.Info("measured", "round", round+1, "system", name, "clients", n,
+					"writes/s", fmt.Sprintf("%.0f", l.Throughput), "p50ms", fmt.Sprintf("%.2f", l.P50ms),
+					"p99ms", fmt.Sprintf("%.2f", l.P99ms))
+				sr.Rounds = append(sr.Rounds, l)
+				if best := sr.load(n); best == nil {
+					sr.Loads = append(sr.Loads, l)
+				} else if l.Throughput > best.Throughput {
+					*best = l
+				}
+			}
+		}
+	}
+	for _, name := range o.systems {
+		sr, c := res.system(name), clusters[name]
+		if c == nil || sr.Error != "" || o.kills == 0 {
+			continue
+		}
+		f, err := runFailover(ctx, c, o.kills, value)
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		}
+		if err != nil {
+			slog.Error("failover failed", "system", name, "err", err)
+			sr.Error = err.Error()
+			continue
+		}
+		sr.Failover = &f
+		c.stop()
+		delete(clusters, name)
+	}
+	return nil
+}
