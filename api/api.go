@@ -28,34 +28,41 @@ type Reply struct {
 
 // Status is a node's status as the API reports it.
 type Status struct {
-	ID          uint64     `json:"id"`
-	Role        string     `json:"role"`
-	Term        uint64     `json:"term"`
-	Vote        uint64     `json:"vote"`
-	Leader      uint64     `json:"leader"`
-	Commit      uint64     `json:"commit"`
-	Applied     uint64     `json:"applied"`
-	LastIndex   uint64     `json:"last_index"`
-	LastTerm    uint64     `json:"last_term"`
-	Voters      []uint64   `json:"voters"`
-	Alive       int        `json:"alive"`
-	Quorum      int        `json:"quorum"`
-	Keys        int        `json:"keys"`
-	Pending     int        `json:"pending"`
-	PreVote     bool       `json:"pre_vote"`
-	CheckQuorum bool       `json:"check_quorum"`
-	Transferee  uint64     `json:"transferee,omitempty"`
-	Progress    []Progress `json:"progress,omitempty"`
-	Core        string     `json:"core,omitempty"`
-	API         string     `json:"api,omitempty"`
-	Peer        string     `json:"peer,omitempty"`
+	ID          uint64   `json:"id"`
+	Role        string   `json:"role"`
+	Term        uint64   `json:"term"`
+	Vote        uint64   `json:"vote"`
+	Leader      uint64   `json:"leader"`
+	Commit      uint64   `json:"commit"`
+	Applied     uint64   `json:"applied"`
+	LastIndex   uint64   `json:"last_index"`
+	LastTerm    uint64   `json:"last_term"`
+	Voters      []uint64 `json:"voters"`
+	Alive       int      `json:"alive"`
+	Quorum      int      `json:"quorum"`
+	Keys        int      `json:"keys"`
+	Pending     int      `json:"pending"`
+	PreVote     bool     `json:"pre_vote"`
+	CheckQuorum bool     `json:"check_quorum"`
+	Transferee  uint64   `json:"transferee,omitempty"`
+	// Snapshot is the index of the node's newest snapshot (0 if none);
+	// its log starts at FirstIndex.
+	Snapshot   uint64 `json:"snapshot"`
+	FirstIndex uint64 `json:"first_index"`
+	// Members is the configuration as this node knows it.
+	Members  []Member   `json:"members,omitempty"`
+	Progress []Progress `json:"progress,omitempty"`
+	Core     string     `json:"core,omitempty"`
+	API      string     `json:"api,omitempty"`
+	Peer     string     `json:"peer,omitempty"`
 	// PID is the node's process id, for tools on the same machine.
 	PID int `json:"pid,omitempty"`
 }
 
-// Progress is the leader's view of one voter.
+// Progress is the leader's view of one member.
 type Progress struct {
 	ID       uint64 `json:"id"`
+	Learner  bool   `json:"learner,omitempty"`
 	Match    uint64 `json:"match"`
 	Next     uint64 `json:"next"`
 	State    string `json:"state"`
@@ -84,4 +91,41 @@ type Faults struct {
 	JitterMS int `json:"jitter_ms"`
 	// DropRate drops that fraction of outgoing messages (0 to 1).
 	DropRate float64 `json:"drop_rate"`
+}
+
+// Member is one member of the cluster, as GET /v1/members lists it.
+type Member struct {
+	ID uint64 `json:"id"`
+	// Role is "voter" or "learner".
+	Role string `json:"role"`
+	// Raft is the member's peer address (host:port); API its client API
+	// URL, empty when unknown.
+	Raft string `json:"raft,omitempty"`
+	API  string `json:"api,omitempty"`
+	// Match and State are the leader's replication progress to the
+	// member, present when the answer comes from the leader.
+	Match  uint64 `json:"match,omitempty"`
+	State  string `json:"state,omitempty"`
+	Active bool   `json:"active,omitempty"`
+}
+
+// Members is the answer of GET /v1/members and of every successful
+// membership change: the configuration after it.
+type Members struct {
+	// Leader is the leader as the answering node knows it (0 if unknown);
+	// From is the node that answered.
+	Leader  uint64   `json:"leader"`
+	From    uint64   `json:"from"`
+	Members []Member `json:"members"`
+	// Index is the log index of the change (changes only).
+	Index uint64 `json:"index,omitempty"`
+}
+
+// AddMember is the body of POST /v1/members. Learner defaults to true:
+// a new member should catch up as a learner before it is promoted.
+type AddMember struct {
+	ID      uint64 `json:"id"`
+	Raft    string `json:"raft"`
+	API     string `json:"api,omitempty"`
+	Learner *bool  `json:"learner,omitempty"`
 }

@@ -64,16 +64,28 @@ func TestMain(m *testing.M) {
 
 const adminToken = "e2e-token"
 
-// cluster is three wraft node processes on loopback.
+// cluster is three wraft node processes on loopback, and room for more
+// that join later.
 type cluster struct {
 	t     *testing.T
 	dir   string
 	core  string
-	peers []string // id=host:port
-	apis  []string // host:port
+	args  []string // extra flags for every node
+	peers []string // id=host:port of the three founding members
+	raft  []string // every node's peer address, host:port
+	apis  []string // every node's API address, host:port
 	procs []*exec.Cmd
 	logs  []*os.File
 	cl    *client.Client
+}
+
+// clusterOptions adjusts a cluster.
+type clusterOptions struct {
+	// spare is how many nodes beyond the three founders may join later
+	// (ids 4, 5, ...).
+	spare int
+	// args are extra flags for every node, such as --snapshot-entries.
+	args []string
 }
 
 // freePorts returns n distinct free TCP ports on 127.0.0.1.
@@ -96,19 +108,28 @@ func freePorts(t *testing.T, n int) []int {
 }
 
 func newCluster(t *testing.T, core string) *cluster {
+	return newClusterWith(t, core, clusterOptions{})
+}
+
+func newClusterWith(t *testing.T, core string, o clusterOptions) *cluster {
 	if testing.Short() {
 		t.Skip("process tests are not short")
 	}
-	c := &cluster{t: t, dir: t.TempDir(), core: core}
-	ports := freePorts(t, 6)
+	c := &cluster{t: t, dir: t.TempDir(), core: core, args: o.args}
+	size := 3 + o.spare
+	ports := freePorts(t, 2*size)
 	var endpoints []string
-	for i := range 3 {
-		c.peers = append(c.peers, fmt.Sprintf("%d=127.0.0.1:%d", i+1, ports[i]))
-		c.apis = append(c.apis, fmt.Sprintf("127.0.0.1:%d", ports[3+i]))
-		endpoints = append(endpoints, "http://"+c.apis[i])
+	for i := range size {
+		c.raft = append(c.raft, fmt.Sprintf("127.0.0.1:%d", ports[i]))
+		c.apis = append(c.apis, fmt.Sprintf("127.0.0.1:%d", ports[size+i]))
+		if i < 3 {
+			c.peers = append(c.peers, fmt.Sprintf("%d=%s", i+1, c.raft[i]))
+			endpoints = append(endpoints, "http://"+c.apis[i])
+		}
 	}
-	c.procs = make([]*exec.Cmd, 3)
-	c.logs = make([]*os.File, 3)
+	c.procs = make([]*exec.Cmd, size)
+	c.logs = make([]*os.File, size)
+	t.Cleanup(c.stopAll)
 	for id := 1; id <= 3; id++ {
 		c.start(id)
 	}
@@ -116,11 +137,12 @@ func newCluster(t *testing.T, core string) *cluster {
 	if c.cl, err = client.New(endpoints); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.stopAll)
 	return c
 }
 
-// start starts (or restarts) node id from its data directory.
+// start starts (or restarts) node id from its data directory. The
+// founders are started with --peers; a later node with --join through
+// node 1's API (ignored once it has data).
 func (c *cluster) start(id int) {
 	c.t.Helper()
 	core := bins.wasm
@@ -131,9 +153,19 @@ func (c *cluster) start(id int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := exec.Command(bins.wraft, "node", "--id", fmt.Sprint(id), "--peers", strings.Join(c.peers, ","),
+	args := []string{"node", "--id", fmt.Sprint(id),
 		"--data", filepath.Join(c.dir, fmt.Sprintf("node-%d", id)), "--api", c.apis[id-1],
-		"--admin-token", adminToken, "--core", core)
+		"--admin-token", adminToken, "--core", core}
+	if id <= 3 {
+		var apis []string
+		for i := range 3 {
+			apis = append(apis, fmt.Sprintf("%d=%s", i+1, c.apis[i]))
+		}
+		args = append(args, "--peers", strings.Join(c.peers, ","), "--peer-apis", strings.Join(apis, ","))
+	} else {
+		args = append(args, "--listen", c.raft[id-1], "--join", "http://"+c.apis[0])
+	}
+	cmd := exec.Command(bins.wraft, append(args, c.args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -184,7 +216,7 @@ func (c *cluster) signal(id int, s syscall.Signal) {
 }
 
 func (c *cluster) stopAll() {
-	for id := 1; id <= 3; id++ {
+	for id := 1; id <= len(c.procs); id++ {
 		if p := c.procs[id-1]; p != nil {
 			p.Process.Signal(syscall.SIGCONT)
 			p.Process.Signal(syscall.SIGTERM)
@@ -201,7 +233,7 @@ func (c *cluster) stopAll() {
 		}
 	}
 	if c.t.Failed() {
-		for id := 1; id <= 3; id++ {
+		for id := 1; id <= len(c.procs); id++ {
 			c.t.Logf("node %d log (tail):\n%s", id, c.log(id))
 		}
 	}
@@ -214,7 +246,7 @@ func (c *cluster) leader(except int) int {
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		votes := map[uint64]int{}
-		for id := 1; id <= 3; id++ {
+		for id := 1; id <= len(c.procs); id++ {
 			if c.procs[id-1] == nil {
 				continue
 			}
@@ -233,7 +265,7 @@ func (c *cluster) leader(except int) int {
 		// A majority must follow the same leader (a partitioned minority
 		// may know none).
 		for l, n := range votes {
-			if n >= 2 && int(l) != except && c.procs[l-1] != nil {
+			if n >= 2 && int(l) != except && int(l) <= len(c.procs) && c.procs[l-1] != nil {
 				return int(l)
 			}
 		}
@@ -284,7 +316,7 @@ func (c *cluster) converged() {
 		applied := map[uint64]bool{}
 		var parts []string
 		ok := true
-		for id := 1; id <= 3; id++ {
+		for id := 1; id <= len(c.procs); id++ {
 			if c.procs[id-1] == nil {
 				continue
 			}

@@ -29,6 +29,10 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("DELETE /v1/kv/{key...}", n.handleDelete)
 	mux.HandleFunc("GET /v1/status", n.handleStatus)
 	mux.HandleFunc("GET /v1/events", n.handleEvents)
+	mux.HandleFunc("GET /v1/members", n.handleMembers)
+	mux.HandleFunc("POST /v1/members", n.handleAddMember)
+	mux.HandleFunc("POST /v1/members/{id}/promote", n.handlePromoteMember)
+	mux.HandleFunc("DELETE /v1/members/{id}", n.handleRemoveMember)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
@@ -177,10 +181,13 @@ func toStatusJSON(s engine.Status) api.Status {
 		ID: s.ID, Role: s.Role.String(), Term: s.Term, Vote: s.Vote, Leader: s.Leader, Commit: s.Commit,
 		Applied: s.Applied, LastIndex: s.LastIndex, LastTerm: s.LastTerm, Voters: s.Voters, Alive: s.Alive,
 		Quorum: s.Quorum(), Keys: s.Keys, Pending: s.Pending, PreVote: s.PreVote, CheckQuorum: s.CheckQuorum,
-		Transferee: s.Transferee,
+		Transferee: s.Transferee, Snapshot: s.Snapshot, FirstIndex: s.FirstIndex,
+	}
+	if len(s.Members) > 0 {
+		out.Members = membersJSON(s).Members
 	}
 	for _, p := range s.Progress {
-		out.Progress = append(out.Progress, api.Progress{ID: p.ID, Match: p.Match, Next: p.Next,
+		out.Progress = append(out.Progress, api.Progress{ID: p.ID, Learner: p.Learner, Match: p.Match, Next: p.Next,
 			State: p.State.String(), Active: p.Active, Inflight: p.Inflight})
 	}
 	return out

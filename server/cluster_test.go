@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,7 @@ type cluster struct {
 	t     *testing.T
 	peers map[uint64]string
 	nodes map[uint64]*server.Node // running nodes; a stopped node is removed
+	cfgs  map[uint64]server.Config
 }
 
 // clusterOptions adjusts a cluster's nodes.
@@ -36,6 +38,11 @@ type clusterOptions struct {
 	token string
 	// tls, if set, returns node id's peer TLS config.
 	tls func(id uint64) *tls.Config
+	// apis gives every node a known API port, and every node the others'
+	// API URLs (so that followers forward membership requests).
+	apis bool
+	// snapshotEntries is every node's engine SnapshotEntries (0: default).
+	snapshotEntries int
 }
 
 // newCluster starts a cluster of three nodes with admin token testToken,
@@ -46,7 +53,7 @@ func newCluster(t *testing.T) *cluster {
 
 func newClusterWith(t *testing.T, o clusterOptions) *cluster {
 	t.Helper()
-	c := &cluster{t: t, peers: map[uint64]string{}, nodes: map[uint64]*server.Node{}}
+	c := &cluster{t: t, peers: map[uint64]string{}, nodes: map[uint64]*server.Node{}, cfgs: map[uint64]server.Config{}}
 	t.Cleanup(c.stopAll)
 	lns := map[uint64]net.Listener{}
 	for id := uint64(1); id <= uint64(o.size); id++ {
@@ -60,12 +67,26 @@ func newClusterWith(t *testing.T, o clusterOptions) *cluster {
 		lns[id] = ln
 		c.peers[id] = ln.Addr().String()
 	}
+	apis := map[uint64]string{}
+	if o.apis {
+		for id := uint64(1); id <= uint64(o.size); id++ {
+			apis[id] = freeAddr(t)
+		}
+	}
 	for id := uint64(1); id <= uint64(o.size); id++ {
 		cfg := server.Config{
 			ID: id, Peers: c.peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
 			NewCore: host.Native, CoreName: "native", AdminToken: o.token, NoSync: true,
-			Logger: slog.New(slog.DiscardHandler),
+			Logger: testLogger(),
 		}
+		if o.apis {
+			cfg.API = apis[id]
+			cfg.PeerAPIs = map[uint64]string{}
+			for id, a := range apis {
+				cfg.PeerAPIs[id] = "http://" + a
+			}
+		}
+		cfg.Engine.SnapshotEntries = o.snapshotEntries
 		// Long enough election timeouts (400-800 ms) that a busy machine
 		// running -race does not see spurious elections.
 		cfg.Engine.Raft.ElectionTicks = 20
@@ -81,9 +102,36 @@ func newClusterWith(t *testing.T, o clusterOptions) *cluster {
 			}
 			t.Fatalf("start node %d: %v", id, err)
 		}
-		c.nodes[id] = n
+		cfg.Listener = nil
+		if cfg.API == "127.0.0.1:0" {
+			cfg.API = n.APIAddr()
+		}
+		c.nodes[id], c.cfgs[id] = n, cfg
 	}
 	return c
+}
+
+// freeAddr returns a free 127.0.0.1 address.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// restart starts stopped node id again from its data directory, at the
+// same addresses.
+func (c *cluster) restart(id uint64) {
+	c.t.Helper()
+	cfg := c.cfgs[id]
+	n, err := server.Start(cfg)
+	if err != nil {
+		c.t.Fatalf("restart node %d: %v", id, err)
+	}
+	c.nodes[id] = n
 }
 
 // stop stops node id.
@@ -253,4 +301,12 @@ func checkReply(t *testing.T, what string, r response, want wantReply) api.Reply
 		t.Errorf("%s: content type %q, want application/json", what, r.ctype)
 	}
 	return rep
+}
+
+// testLogger discards the nodes' logs, unless WRAFT_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("WRAFT_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
 }

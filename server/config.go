@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"slices"
 	"time"
 
 	"github.com/wraft/wraft/engine"
@@ -24,8 +23,29 @@ type Config struct {
 	// ID is this node's id, one of the keys of Peers.
 	ID uint64
 	// Peers maps every member's id to its peer (raft) address, this node's
-	// included: that entry is the address to listen on.
+	// included: that entry is the address to listen on. It is the initial
+	// configuration of a new cluster; a node that joins (see Join) lists
+	// only itself. Once the log or a snapshot holds a configuration, that
+	// one counts, and the transport follows it.
 	Peers map[uint64]string
+	// PeerAPIs maps members' ids to their client API URLs
+	// (http://host:port), for the bootstrap members of Peers: a follower
+	// forwards membership requests to the leader's. Optional; members
+	// added later carry their own.
+	PeerAPIs map[uint64]string
+	// APIURL is the URL other nodes reach this node's API at (default
+	// http:// and the API listener's address).
+	APIURL string
+	// Join is the API URL of any member of a running cluster. A node with
+	// an empty data directory asks it to add the node as a learner, keeps
+	// the configuration it answers in ClusterFile, catches up and then asks
+	// to be promoted to voter. With data present, Join is ignored.
+	Join string
+	// JoinTimeout bounds the join (default 2 minutes); PromoteTimeout how
+	// long a joined node asks to be promoted before it gives up and stays
+	// a learner (default 10 minutes).
+	JoinTimeout    time.Duration
+	PromoteTimeout time.Duration
 	// Listener, if set, is the peer listener, used instead of listening at
 	// Peers[ID] (which must still be its address, for status). Start takes
 	// ownership of it: it is closed by Stop, or at once if Start fails.
@@ -38,8 +58,8 @@ type Config struct {
 	DataDir string
 	// Tick is the interval between engine ticks (default 20ms).
 	Tick time.Duration
-	// Engine configures the core; Raft.ID and Raft.Voters are filled in
-	// from ID and Peers.
+	// Engine configures the core; Raft.ID and Raft.Members are filled in
+	// from ID and the initial configuration.
 	Engine engine.Config
 	// NewCore creates the core.
 	NewCore CoreFactory
@@ -92,7 +112,28 @@ func (c *Config) check() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	c.PeerAPIs = maps.Clone(c.PeerAPIs)
+	for id, u := range c.PeerAPIs {
+		norm, err := normalizeAPI(u)
+		if err != nil {
+			return fmt.Errorf("server: API URL of node %d: %w", id, err)
+		}
+		c.PeerAPIs[id] = norm
+	}
+	if c.Join != "" {
+		norm, err := normalizeAPI(c.Join)
+		if err != nil {
+			return fmt.Errorf("server: join: %w", err)
+		}
+		c.Join = norm
+	}
+	if c.JoinTimeout == 0 {
+		c.JoinTimeout = 2 * time.Minute
+	}
+	if c.PromoteTimeout == 0 {
+		c.PromoteTimeout = 10 * time.Minute
+	}
 	c.Engine.Raft.ID = c.ID
-	c.Engine.Raft.Voters = slices.Sorted(maps.Keys(c.Peers))
+	c.Engine.Raft.Voters, c.Engine.Raft.Learners = nil, nil
 	return nil
 }

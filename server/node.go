@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +30,15 @@ type Node struct {
 	tr      *transport.Transport
 	http    *http.Server
 	ln      net.Listener
+	// apiURL is where other nodes reach this node's API.
+	apiURL string
+	// fwd forwards membership requests to the leader and joins.
+	fwd *http.Client
+
+	// members is the configuration the transport follows; peerSets
+	// carries each new one's peer addresses to setPeers.
+	members  []raft.Member
+	peerSets chan map[uint64]string
 
 	inbox chan raft.Message
 	calls chan *call
@@ -59,65 +69,138 @@ type call struct {
 const maxEvents = 200
 
 // Start opens storage, starts the core, the peer transport, the API and
-// the loop. Stop it with Stop.
+// the loop. Stop it with Stop. A node with Config.Join and an empty data
+// directory first joins the cluster, which may take until JoinTimeout.
 func Start(cfg Config) (*Node, error) {
 	if err := cfg.check(); err != nil {
 		closeListener(cfg.Listener)
 		return nil, err
 	}
 	n := &Node{
-		cfg:     cfg,
-		log:     cfg.Logger.With("node", cfg.ID),
-		inbox:   make(chan raft.Message, 4096),
-		calls:   make(chan *call, 1024),
-		hub:     newHub(),
-		metrics: newMetrics(cfg.ID),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger.With("node", cfg.ID),
+		inbox:    make(chan raft.Message, 4096),
+		calls:    make(chan *call, 1024),
+		hub:      newHub(),
+		metrics:  newMetrics(cfg.ID),
+		done:     make(chan struct{}),
+		fwd:      &http.Client{Timeout: requestTimeout + 5*time.Second},
+		peerSets: make(chan map[uint64]string, 1),
+	}
+	var err error
+	n.ln, err = net.Listen("tcp", cfg.API)
+	if err != nil {
+		closeListener(cfg.Listener)
+		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.API, err)
+	}
+	n.apiURL = cfg.APIURL
+	if n.apiURL == "" {
+		n.apiURL = "http://" + n.ln.Addr().String()
+	}
+	fail := func(err error) (*Node, error) {
+		n.ln.Close()
+		closeListener(cfg.Listener)
+		return nil, err
 	}
 	wal, st, err := storage.Open(storage.Options{Dir: cfg.DataDir, NoSync: cfg.NoSync, Logger: n.log})
 	if err != nil {
-		closeListener(cfg.Listener)
-		return nil, fmt.Errorf("server: open storage: %w", err)
+		return fail(fmt.Errorf("server: open storage: %w", err))
 	}
-	n.wal = wal
-	if err := n.newCore(st); err != nil {
-		closeListener(cfg.Listener)
-		wal.Close()
-		return nil, err
-	}
-	peers := make(map[uint64]string, len(cfg.Peers))
-	for id, addr := range cfg.Peers {
-		if id != cfg.ID {
-			peers[id] = addr
-		}
-	}
-	n.tr, err = transport.New(transport.Config{
-		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: peers, TLS: cfg.TLS, Logger: n.log,
-	}, n.deliver)
-	if err != nil {
-		n.closeCore()
-		wal.Close()
-		return nil, fmt.Errorf("server: start transport: %w", err)
-	}
-	n.ln, err = net.Listen("tcp", cfg.API)
-	if err != nil {
-		n.tr.Close()
-		n.closeCore()
-		wal.Close()
-		return nil, fmt.Errorf("server: listen for the API on %s: %w", cfg.API, err)
-	}
-	n.http = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	members, err := n.initialMembers(ctx, st)
+	if err != nil {
+		cancel()
+		wal.Close()
+		return fail(err)
+	}
+	n.cfg.Engine.Raft.Members = members
+	n.wal = wal
+	if err := n.newCore(st); err != nil {
+		cancel()
+		wal.Close()
+		return fail(err)
+	}
+	n.members = members
+	n.tr, err = transport.New(transport.Config{
+		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: n.peerAddrs(members), TLS: cfg.TLS, Logger: n.log,
+	}, n.deliver)
+	if err != nil {
+		cancel()
+		n.closeCore()
+		wal.Close()
+		n.ln.Close()
+		return nil, fmt.Errorf("server: start transport: %w", err)
+	}
+	n.http = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)
 		}
 	}()
+	go n.setPeers(ctx)
 	go n.loop(ctx)
-	n.log.Info("node started", "peer", cfg.Peers[cfg.ID], "api", n.ln.Addr().String(), "core", cfg.CoreName,
-		"restored_entries", len(st.Entries), "term", st.HardState.Term)
+	if cfg.Join != "" {
+		go n.promote(ctx)
+	}
+	var snap uint64
+	if st.Snapshot != nil {
+		snap = st.Snapshot.Meta.Index
+	}
+	n.log.Info("node started", "peer", cfg.Peers[cfg.ID], "api", n.apiURL, "core", cfg.CoreName,
+		"snapshot", snap, "restored_entries", len(st.Entries), "term", st.HardState.Term, "members", describe(members))
 	return n, nil
+}
+
+// peerAddrs returns the peer addresses of ms, this node's included: the
+// address in a member's Addr, else the one in Config.Peers. A member with
+// neither is left out (and logged): messages to it are dropped.
+func (n *Node) peerAddrs(ms []raft.Member) map[uint64]string {
+	peers := make(map[uint64]string, len(ms))
+	for _, m := range ms {
+		addr, _ := ParseAddr(m.Addr)
+		if addr == "" {
+			addr = n.cfg.Peers[m.ID]
+		}
+		if addr == "" {
+			n.log.Warn("member has no known peer address; it cannot be reached", "member", m.ID)
+			continue
+		}
+		peers[m.ID] = addr
+	}
+	delete(peers, n.cfg.ID)
+	return peers
+}
+
+// setPeers hands the transport each new set of peers, off the loop:
+// SetPeers waits for a removed peer's goroutines to stop.
+func (n *Node) setPeers(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case peers := <-n.peerSets:
+			if err := n.tr.SetPeers(peers); err != nil && !errors.Is(err, transport.ErrClosed) {
+				n.log.Error("cannot update the peers", "err", err)
+			}
+		}
+	}
+}
+
+// followMembers points the transport at a new configuration, on the loop.
+func (n *Node) followMembers(ms []raft.Member) {
+	if len(ms) == 0 || slices.Equal(ms, n.members) {
+		return
+	}
+	n.members = slices.Clone(ms)
+	peers := n.peerAddrs(ms)
+	// Replace a set setPeers has not taken yet: only the newest counts.
+	select {
+	case <-n.peerSets:
+	default:
+	}
+	n.peerSets <- peers
+	n.log.Info("transport follows the configuration", "members", describe(ms))
 }
 
 // closeListener closes a peer listener that Start was given but could not
@@ -137,7 +220,7 @@ func (n *Node) closeCore() {
 
 // newCore creates the core from what storage holds.
 func (n *Node) newCore(st storage.State) error {
-	core, err := n.cfg.NewCore(n.cfg.Engine, engine.Restored{HardState: st.HardState, Entries: st.Entries})
+	core, err := n.cfg.NewCore(n.cfg.Engine, engine.Restored{HardState: st.HardState, Snapshot: st.Snapshot, Entries: st.Entries})
 	if err != nil {
 		return fmt.Errorf("server: start core: %w", err)
 	}
@@ -248,6 +331,11 @@ func (n *Node) loop(ctx context.Context) {
 			in.RequestID = nextID
 			c.in = in
 			waiting[nextID] = c
+		case engine.ChangeMembers:
+			nextID++
+			in.RequestID = nextID
+			c.in = in
+			waiting[nextID] = c
 		}
 		batch = append(batch, c.in)
 	}
@@ -327,6 +415,17 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 			if k := len(ef.Entries); k > 0 {
 				*next = append(*next, engine.StorageAck{Index: ef.Entries[k-1].Index, Term: ef.Entries[k-1].Term})
 			}
+		case engine.SaveSnapshot:
+			// Synchronous, in effect order: no later Persist or Send of
+			// the batch goes before it is durable (sendEarly sends none
+			// after a SaveSnapshot).
+			start := time.Now()
+			if err := n.wal.SaveSnapshot(ef.Snapshot, ef.KeepLog); err != nil {
+				return fmt.Errorf("server: save the snapshot at index %d: %w", ef.Snapshot.Meta.Index, err)
+			}
+			n.metrics.persist.Observe(time.Since(start).Seconds())
+			n.log.Info("snapshot saved", "index", ef.Snapshot.Meta.Index, "term", ef.Snapshot.Meta.Term,
+				"bytes", len(ef.Snapshot.Data), "keep_log", ef.KeepLog)
 		case engine.Send:
 			if i < len(early) && early[i] {
 				continue
@@ -362,7 +461,8 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 // unchanged when the Persist carries only entries and the commit index: so
 // the leader's disk write overlaps replication (Raft thesis §10.2.1). The
 // leader counts its own copy only once StorageAck says it is durable. A
-// follower's acknowledgement (MsgAppResp) and every vote still wait.
+// follower's acknowledgement (MsgAppResp) and every vote still wait, and
+// so does every Send after a SaveSnapshot (nothing overtakes a snapshot).
 func (n *Node) sendEarly(effects []engine.Effect) []bool {
 	if len(effects) == 0 {
 		return nil
@@ -373,6 +473,9 @@ func (n *Node) sendEarly(effects []engine.Effect) []bool {
 	}
 	early := make([]bool, len(effects))
 	for i, ef := range effects {
+		if _, ok := ef.(engine.SaveSnapshot); ok {
+			break
+		}
 		if s, ok := ef.(engine.Send); ok && (s.Message.Type == raft.MsgApp || s.Message.Type == raft.MsgHeartbeat) {
 			n.metrics.sent.WithLabelValues(s.Message.Type.String()).Inc()
 			n.tr.Send(s.Message)
@@ -389,7 +492,7 @@ func (n *Node) event(ev raft.Event) {
 	case raft.EventMessageRejected, raft.EventCoreError, raft.EventQuorumLost:
 		n.log.Warn(ev.Text, "term", ev.Term, "peer", ev.Peer)
 	default:
-		n.log.Info(ev.Text, "term", ev.Term, "peer", ev.Peer)
+		n.log.Info(ev.Text, "event", ev.Kind.String(), "term", ev.Term, "peer", ev.Peer)
 	}
 	// Record and publish under one lock, so that a new subscriber (see
 	// subscribe) sees every event exactly once.
@@ -403,6 +506,7 @@ func (n *Node) event(ev raft.Event) {
 }
 
 func (n *Node) setStatus(s engine.Status) {
+	n.followMembers(s.Members)
 	n.mu.Lock()
 	n.status = s
 	n.hub.publish(statusJSON(s))

@@ -25,6 +25,7 @@ const (
 	envCrashStart  = "WRAFT_STORAGE_CRASH_START"  // saves the directory holds
 	envCrashSavers = "WRAFT_STORAGE_CRASH_SAVERS" // concurrent savers
 	envCrashNoSync = "WRAFT_STORAGE_CRASH_NOSYNC"
+	envCrashSnaps  = "WRAFT_STORAGE_CRASH_SNAPSHOTS" // the workload takes snapshots
 )
 
 const (
@@ -53,6 +54,7 @@ func TestCrash(t *testing.T) {
 		start       int
 		savers      int
 		noSync      bool
+		snaps       bool
 		totalAcked  int
 		totalTorn   int
 		killedEarly int
@@ -64,10 +66,13 @@ func TestCrash(t *testing.T) {
 			dir, seed, start = t.TempDir(), rng.Uint64(), 0
 			savers = []int{1, 1, 4, 16}[(run/chain)%4]
 			noSync = (run/chain)%2 == 1
+			snaps = (run/chain)%3 == 1
 		}
 		// In one run in three, the machine "loses power" too: the newest
-		// segment loses some of what follows the last reported save.
-		powerLoss := rng.IntN(3) == 0
+		// segment loses some of what follows the last reported save. (Not
+		// with snapshots, which delete the segments that would tell where
+		// that save is.)
+		powerLoss := rng.IntN(3) == 0 && !snaps
 		// Most kills land while the child saves; one in five during its
 		// start-up and recovery.
 		early := rng.IntN(5) == 0
@@ -75,9 +80,9 @@ func TestCrash(t *testing.T) {
 		if early {
 			delay = time.Duration(rng.IntN(60)) * time.Millisecond
 		}
-		what := fmt.Sprintf("run %d (seed %d, %d savers, nosync %v, kill %v after %s, power loss %v)", run, seed, savers, noSync, delay,
+		what := fmt.Sprintf("run %d (seed %d, %d savers, nosync %v, snapshots %v, kill %v after %s, power loss %v)", run, seed, savers, noSync, snaps, delay,
 			map[bool]string{true: "start", false: "ready"}[early], powerLoss)
-		acked, exited := runCrashChild(t, what, dir, seed, start, savers, noSync, early, delay)
+		acked, exited := runCrashChild(t, what, dir, seed, start, savers, noSync, snaps, early, delay)
 		if !exited && len(acked) == 0 {
 			killedEarly++
 		}
@@ -105,6 +110,7 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := newWorkload(seed, true)
+		g.snapshots = snaps
 		for g.n < least {
 			g.next()
 		}
@@ -117,6 +123,7 @@ func TestCrash(t *testing.T) {
 		}
 		if !found {
 			g = newWorkload(seed, true)
+			g.snapshots = snaps
 			for g.n < least {
 				g.next()
 			}
@@ -197,7 +204,7 @@ func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 // if early, else after delay from when it is ready (recovered and about to
 // save). It returns the numbers of the saves the child reported and
 // whether it exited by itself.
-func runCrashChild(t *testing.T, what, dir string, seed uint64, start, savers int, noSync, early bool, delay time.Duration) ([]int, bool) {
+func runCrashChild(t *testing.T, what, dir string, seed uint64, start, savers int, noSync, snaps, early bool, delay time.Duration) ([]int, bool) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(),
@@ -206,6 +213,7 @@ func runCrashChild(t *testing.T, what, dir string, seed uint64, start, savers in
 		envCrashStart+"="+strconv.Itoa(start),
 		envCrashSavers+"="+strconv.Itoa(savers),
 		envCrashNoSync+"="+strconv.FormatBool(noSync),
+		envCrashSnaps+"="+strconv.FormatBool(snaps),
 	)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -276,6 +284,7 @@ func TestCrashChild(t *testing.T) {
 		t.Fatalf("child: Open: %v", err)
 	}
 	g := newWorkload(seed, true)
+	g.snapshots = os.Getenv(envCrashSnaps) == "true"
 	for g.n < start {
 		g.next()
 	}
@@ -296,11 +305,11 @@ func TestCrashChild(t *testing.T) {
 					mu.Unlock()
 					return
 				}
-				s := g.next()
+				s := g.nextOp()
 				n := g.n
 				var err error
-				if savers == 1 {
-					err = w.Save(s.hs, s.ents)
+				if savers == 1 || s.snap != nil {
+					err = s.do(w)
 					mu.Unlock()
 				} else {
 					var tk Ticket

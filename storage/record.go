@@ -2,6 +2,7 @@ package storage
 
 import (
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 
 	"github.com/wraft/wraft/raft"
@@ -16,13 +17,21 @@ const (
 	recHeader recordType = 1 // segment header: version, seq, first, hard state
 	recSave   recordType = 2 // one save: hard state, entries (ends a save)
 	recPart   recordType = 3 // entries: a leading piece of a save
+	recMark   recordType = 4 // snapshot mark: index, term, flags, hard state
 )
 
-func (t recordType) known() bool { return t >= recHeader && t <= recPart }
+func (t recordType) known() bool { return t >= recHeader && t <= recMark }
+
+// Flags of a mark record.
+const (
+	markKeep   = 1 << 0 // the log after the snapshot stays
+	markRebase = 1 << 1 // written by Open when it fell back to an older snapshot
+)
 
 const (
-	// formatVersion is the header record's version byte.
-	formatVersion = 1
+	// formatVersion is the header record's version byte. Version 1
+	// headers, without the snapshot fields, are still read.
+	formatVersion = 2
 	// headerBytes is the size of a record's header: length, CRC, type.
 	headerBytes = 9
 	// maxPayloadBytes is the largest payload Open accepts. Writers split
@@ -64,6 +73,9 @@ type segmentHeader struct {
 	// was made, and so forever after (0 for the first segment).
 	prevSize int64
 	hs       raft.HardState
+	// snap and snapTerm are the newest snapshot mark's index and term when
+	// the segment was made (0, 0 if none).
+	snap, snapTerm uint64
 }
 
 func appendHeaderRecord(b []byte, h segmentHeader) []byte {
@@ -73,19 +85,56 @@ func appendHeaderRecord(b []byte, h segmentHeader) []byte {
 	b = wire.AppendUvarint(b, h.first)
 	b = wire.AppendUvarint(b, uint64(h.prevSize))
 	b = wire.AppendHardState(b, h.hs)
+	b = wire.AppendUvarint(b, h.snap)
+	b = wire.AppendUvarint(b, h.snapTerm)
 	return endRecord(b, start)
 }
 
 func decodeHeader(p []byte) (segmentHeader, error) {
 	r := wire.NewReader(p, "storage: header record")
-	r.Version(formatVersion)
+	v := r.Byte()
+	if r.Err() == nil && v != 1 && v != formatVersion {
+		r.Invalid(0, fmt.Sprintf("has unknown version %d", v))
+	}
 	h := segmentHeader{seq: r.Uvarint(), first: r.Uvarint()}
 	at := r.Offset()
 	if h.prevSize = int64(r.Uvarint()); h.prevSize < 0 {
 		r.Invalid(at, "has a previous segment size out of range")
 	}
 	h.hs = wire.ReadHardState(r)
+	if v >= 2 {
+		h.snap, h.snapTerm = r.Uvarint(), r.Uvarint()
+	}
 	return h, r.Done()
+}
+
+func appendMarkRecord(b []byte, m mark) []byte {
+	b, start := beginRecord(b, recMark)
+	b = wire.AppendUvarint(b, m.index)
+	b = wire.AppendUvarint(b, m.term)
+	var flags byte
+	if m.keep {
+		flags |= markKeep
+	}
+	if m.rebase {
+		flags |= markRebase
+	}
+	b = append(b, flags)
+	b = wire.AppendHardState(b, m.hs)
+	return endRecord(b, start)
+}
+
+func decodeMark(p []byte) (mark, error) {
+	r := wire.NewReader(p, "storage: snapshot mark record")
+	m := mark{index: r.Uvarint(), term: r.Uvarint()}
+	at := r.Offset()
+	flags := r.Byte()
+	if flags&^(markKeep|markRebase) != 0 {
+		r.Invalid(at, fmt.Sprintf("has unknown flags %#x", flags))
+	}
+	m.keep, m.rebase = flags&markKeep != 0, flags&markRebase != 0
+	m.hs = wire.ReadHardState(r)
+	return m, r.Done()
 }
 
 // entryBytes returns the size of e as wire.AppendEntry encodes it.

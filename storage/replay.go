@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/wraft/wraft/raft"
 )
@@ -15,8 +16,13 @@ import (
 // replay rebuilds the log from the segments at Open.
 type replay struct {
 	w     *WAL
-	state logState
-	ents  []raft.Entry // Invariant: ents[i].Index == i+1; len(ents) == len(state.terms)
+	state logState // retain set: entries below the snapshot kept for a fallback
+	// first is the index the oldest segment begins at: the log before it
+	// is only in snapshots (1 if no segment was ever deleted).
+	first    uint64
+	firstSeq uint64
+	// haveSnaps: the directory holds snapshot files.
+	haveSnaps bool
 
 	// The newest segment that survived, if haveLast, and its size after
 	// any repair; else the seq the first new segment takes.
@@ -37,6 +43,9 @@ func (r *replay) run(segs []segment) error {
 				Reason: fmt.Sprintf("segment %d follows segment %d: a segment is missing or doubled", s.seq, segs[i-1].seq)}
 		}
 		last := i == len(segs)-1
+		if i == 0 {
+			r.first, r.firstSeq = s.first, s.seq
+		}
 		size, err := r.segment(path, s, i == 0, last)
 		if err != nil {
 			return err
@@ -78,7 +87,7 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 			return 0, err
 		}
 		if reason != "" {
-			return r.badRecord(f, path, rd.off, groupFrom, rd.size, last, reason)
+			return r.badRecord(f, path, seg, rd.off, groupFrom, rd.size, first, last, reason)
 		}
 		// The record is as written: any fault from here on is corruption
 		// (or a bug), never a torn write.
@@ -112,10 +121,21 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 				return 0, &CorruptError{Path: path, Offset: at, Reason: err.Error()}
 			}
 			r.state.apply(hs, ents)
-			if len(ents) > 0 {
-				r.ents = append(r.ents[:ents[0].Index-1], ents...)
-			}
 			group, groupFrom = nil, -1
+		case t == recMark:
+			m, err := decodeMark(payload)
+			switch {
+			case err != nil:
+				bad = err.Error()
+			case groupFrom >= 0:
+				bad = "snapshot mark inside a save"
+			default:
+				if err := r.state.checkMark(m); err != nil {
+					bad = err.Error()
+					break
+				}
+				r.state.applyMark(m)
+			}
 		default:
 			bad = fmt.Sprintf("unknown record type %d", t)
 		}
@@ -126,9 +146,9 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 	}
 	switch {
 	case rd.size == 0:
-		return r.badRecord(f, path, 0, -1, rd.size, last, "segment is empty")
+		return r.badRecord(f, path, seg, 0, -1, rd.size, first, last, "segment is empty")
 	case groupFrom >= 0:
-		return r.badRecord(f, path, rd.off, groupFrom, rd.size, last, "save ends without its final record")
+		return r.badRecord(f, path, seg, rd.off, groupFrom, rd.size, first, last, "save ends without its final record")
 	}
 	return rd.size, nil
 }
@@ -145,17 +165,23 @@ func (r *replay) header(t recordType, payload []byte, seg segment, first bool) s
 		return err.Error()
 	case h.seq != seg.seq || h.first != seg.first:
 		return fmt.Sprintf("header says segment %d from index %d, unlike the file's name", h.seq, h.first)
-	case h.first != r.state.last()+1 && first:
-		return fmt.Sprintf("log begins at index %d: snapshots are not supported yet", h.first)
+	case h.first == 0 || h.snap >= h.first || (h.snap == 0) != (h.snapTerm == 0) || h.hs.Commit >= h.first:
+		return fmt.Sprintf("header says the log before the segment ends at index %d, with snapshot %d (term %d) and commit index %d",
+			h.first-1, h.snap, h.snapTerm, h.hs.Commit)
+	case first:
+		// The oldest segment: the log before it is known by its length
+		// only; a snapshot must cover it.
+		r.state = logState{hs: h.hs, snap: h.snap, snapTerm: h.snapTerm, retain: true}
+		r.state.reset(h.first-1, 0)
+		return ""
 	case h.first != r.state.last()+1:
 		return fmt.Sprintf("segment begins at index %d but the log before it ends at %d", h.first, r.state.last())
-	case !first && h.prevSize != r.prevSize:
+	case h.prevSize != r.prevSize:
 		return fmt.Sprintf("header says the segment before it had %d bytes, but it has %d", h.prevSize, r.prevSize)
-	case !first && h.hs != r.state.hs:
+	case h.hs != r.state.hs:
 		return fmt.Sprintf("header's hard state %+v differs from the log's %+v", h.hs, r.state.hs)
-	}
-	if first {
-		r.state.hs = h.hs
+	case h.snap != r.state.snap || h.snapTerm != r.state.snapTerm:
+		return fmt.Sprintf("header's snapshot %d (term %d) differs from the log's %d (term %d)", h.snap, h.snapTerm, r.state.snap, r.state.snapTerm)
 	}
 	return ""
 }
@@ -204,8 +230,10 @@ func (rd *recordReader) next() (t recordType, payload []byte, reason string, err
 // final record is missing) in the segment f of the given size. If it is a
 // torn tail, in the newest segment with no valid record after off, it cuts
 // the file at off, or at groupFrom if a save's part records began there, and
-// returns the new size. Otherwise it returns a *CorruptError.
-func (r *replay) badRecord(f *os.File, path string, off, groupFrom, size int64, last bool, reason string) (int64, error) {
+// returns the new size (0: it removed the file, whose header was torn, which
+// it does only if older segments remain or it is the log's very first).
+// Otherwise it returns a *CorruptError.
+func (r *replay) badRecord(f *os.File, path string, seg segment, off, groupFrom, size int64, first, last bool, reason string) (int64, error) {
 	if !last {
 		return 0, &CorruptError{Path: path, Offset: off, Reason: reason + " in a segment that is not the newest"}
 	}
@@ -223,6 +251,10 @@ func (r *replay) badRecord(f *os.File, path string, off, groupFrom, size int64, 
 	cut := off
 	if groupFrom >= 0 {
 		cut = groupFrom
+	}
+	if cut == 0 && first && (seg != segment{0, 1} || r.haveSnaps) {
+		// Removing it would lose the hard state and the log's start.
+		return 0, &CorruptError{Path: path, Offset: off, Reason: reason + " in the header of the oldest segment"}
 	}
 	r.w.log.Warn("storage: cutting a torn tail", "file", path, "offset", cut, "bytes", size-cut, "reason", reason)
 	if cut == 0 {
@@ -293,4 +325,84 @@ func findRecord(f *os.File, from, size int64) (int64, error) {
 		}
 	}
 	return -1, nil
+}
+
+// snapFileOf returns the index and term of snap, 0 and 0 for nil.
+func snapFileOf(snap *raft.Snapshot) snapFile {
+	if snap == nil {
+		return snapFile{}
+	}
+	return snapFile{snap.Meta.Index, snap.Meta.Term}
+}
+
+// chooseSnapshot returns the snapshot the node restarts from, after the
+// replay: the newest of snaps (newest first) that took effect (its index is
+// at most the newest mark's), reads back whole, agrees with the log and
+// reaches the oldest segment; nil if there is none and the log begins at
+// index 1. Damaged snapshots are skipped with a warning. With no snapshot
+// that will do, it returns a *CorruptError.
+func (r *replay) chooseSnapshot(snaps []snapFile) (*raft.Snapshot, error) {
+	st := &r.state
+	var skipped []string
+	for _, s := range snaps {
+		path := filepath.Join(r.w.dir, s.name())
+		if s.index > st.snap {
+			continue // never took effect: Open removes it
+		}
+		if s.index < r.first-1 {
+			skipped = append(skipped, fmt.Sprintf("%s ends before the log's first index %d", path, r.first))
+			break
+		}
+		snap, err := readSnapshot(r.w.dir, s)
+		var ce *CorruptError
+		switch {
+		case errors.As(err, &ce):
+			r.w.log.Warn("storage: snapshot damaged, trying an older one", "file", path, "offset", ce.Offset, "reason", ce.Reason)
+			skipped = append(skipped, fmt.Sprintf("%s at byte %d: %s", ce.Path, ce.Offset, ce.Reason))
+			continue
+		case err != nil:
+			return nil, err
+		}
+		if t, ok := st.termAt(s.index); (ok && t != s.term) || (s.index == st.snap && s.term != st.snapTerm) {
+			if !ok {
+				t = st.snapTerm
+			}
+			reason := fmt.Sprintf("%s does not match the log, which has term %d at index %d", path, t, s.index)
+			r.w.log.Warn("storage: snapshot does not match the log, trying an older one", "file", path, "reason", reason)
+			skipped = append(skipped, reason)
+			continue
+		}
+		return &snap, nil
+	}
+	if r.first <= 1 {
+		return nil, nil // the log is whole from index 1
+	}
+	reason := fmt.Sprintf("the log begins at index %d and no snapshot covers the entries before it", r.first)
+	if len(skipped) > 0 {
+		reason += ": " + strings.Join(skipped, "; ")
+	} else {
+		reason += " (no snapshot file)"
+	}
+	return nil, &CorruptError{Path: filepath.Join(r.w.dir, segment{r.firstSeq, r.first}.name()), Offset: 0, Reason: reason}
+}
+
+// fallback returns the rebase mark that sets the replayed log back to snap
+// (nil: no snapshot), older than the newest mark, and logs why. If no
+// snapshot mark after snap reset the log, the entries after snap are all in
+// the segments (only entries the older of the two newest snapshots covers
+// are ever deleted) and stay. Otherwise the log after snap cannot be
+// trusted: a snapshot from the leader replaced it, and only that snapshot
+// held what came before; the log is left empty at snap and the node will
+// catch up from the leader.
+func (r *replay) fallback(snap *raft.Snapshot) *mark {
+	st := &r.state
+	s := snapFileOf(snap)
+	m := &mark{index: s.index, term: s.term, rebase: true, keep: s.index >= st.base, hs: st.hs}
+	r.w.log.Warn("storage: falling back to an older snapshot", "index", s.index, "term", s.term, "newest", st.snap)
+	if !m.keep {
+		m.hs.Commit = min(m.hs.Commit, s.index)
+		r.w.log.Warn("storage: the log after the older snapshot cannot be trusted (a snapshot from the leader replaced it): "+
+			"dropping it; the node will catch up from the leader", "index", s.index, "dropped", st.last()-s.index)
+	}
+	return m
 }

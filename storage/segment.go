@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/wraft/wraft/raft"
 )
 
 // segment names one segment file.
@@ -99,19 +97,19 @@ func (w *WAL) syncFile(f *os.File) error {
 	return nil
 }
 
-// createSegment makes segment s with its header record (hard state hs),
-// atomically: it writes and fsyncs a temporary file, renames it into place
-// and fsyncs the directory. PrevSize is the final size of the segment
-// before it, if any. It returns the file open for appending and its
-// size.
-func (w *WAL) createSegment(s segment, prevSize int64, hs raft.HardState) (*os.File, int64, error) {
+// createSegment makes the segment that header h describes, atomically: it
+// writes the header record to a temporary file, fsyncs it, renames it into
+// place and fsyncs the directory. It returns the file open for appending
+// and its size.
+func (w *WAL) createSegment(h segmentHeader) (*os.File, int64, error) {
+	s := segment{seq: h.seq, first: h.first}
 	path := filepath.Join(w.dir, s.name())
 	tmp := path + tmpSuffix
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, 0, fmt.Errorf("storage: create segment: %w", err)
 	}
-	hdr := appendHeaderRecord(nil, segmentHeader{seq: s.seq, first: s.first, prevSize: prevSize, hs: hs})
+	hdr := appendHeaderRecord(nil, h)
 	if _, err = f.Write(hdr); err != nil {
 		err = fmt.Errorf("storage: write %s: %w", tmp, err)
 	}

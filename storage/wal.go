@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -34,16 +35,24 @@ type Options struct {
 	// process (the kernel holds the data) but NOT the loss of power or a
 	// kernel crash. Never set it in a node that holds data you care about.
 	NoSync bool
-	// Logger receives warnings (a torn tail repaired) and debug messages.
+	// Logger receives warnings (a torn tail repaired, a damaged snapshot
+	// set aside) and debug messages.
 	// Nil discards them.
 	Logger *slog.Logger
 }
 
-// State is what a WAL holds: the hard state of the last save and the log,
-// Entries[i].Index == i+1. Open returns it; the caller owns the entries.
+// State is what a WAL holds: the hard state of the last save, the newest
+// snapshot, and the log after it. Open returns it; the caller owns it. A
+// host hands it to the engine as engine.Restored{HardState: st.HardState,
+// Snapshot: st.Snapshot, Entries: st.Entries}.
 type State struct {
 	HardState raft.HardState
-	Entries   []raft.Entry
+	// Snapshot is the newest snapshot that took effect and reads back
+	// whole, or nil if there is none.
+	Snapshot *raft.Snapshot
+	// Entries follow the snapshot: Entries[i].Index == i+1+Snapshot's
+	// index (or i+1 without a snapshot).
+	Entries []raft.Entry
 }
 
 // WAL is an open write-ahead log. Its methods are safe for concurrent use.
@@ -62,6 +71,9 @@ type WAL struct {
 	// onFlush, if set (by tests), runs at the start of each flush, after
 	// the batch is taken and before it is written, without mu held.
 	onFlush func()
+
+	// snapMu makes SaveSnapshot calls one at a time; taken before mu.
+	snapMu sync.Mutex
 
 	mu   sync.Mutex
 	cond sync.Cond // L is &mu; signalled when a flush ends
@@ -96,9 +108,11 @@ type Ticket struct {
 }
 
 // Open opens the log in opts.Dir, creating it if needed, and returns what it
-// holds. It repairs a torn tail (see the package documentation) and fails
-// with a *CorruptError, wrapping ErrCorrupt, on any other damage; with
-// ErrLocked if another WAL has the directory open.
+// holds. It repairs a torn tail, removes temporary files and snapshots that
+// never took effect, and falls back to the previous snapshot if the newest
+// is damaged (see the package documentation). It fails with a
+// *CorruptError, wrapping ErrCorrupt, on any other damage; with ErrLocked if
+// another WAL has the directory open.
 func Open(opts Options) (*WAL, State, error) {
 	if opts.Dir == "" {
 		return nil, State{}, errors.New("storage: no directory given")
@@ -152,22 +166,39 @@ func (w *WAL) open() (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	for _, name := range tmps {
-		w.log.Warn("storage: removing unfinished segment", "file", filepath.Join(w.dir, name))
+	snaps, snapTmps, err := listSnapshots(w.dir)
+	if err != nil {
+		return State{}, err
+	}
+	for _, name := range append(tmps, snapTmps...) {
+		w.log.Warn("storage: removing unfinished file", "file", filepath.Join(w.dir, name))
 		if err := os.Remove(filepath.Join(w.dir, name)); err != nil {
 			return State{}, fmt.Errorf("storage: %w", err)
 		}
 	}
-	if len(tmps) > 0 {
+	if len(tmps)+len(snapTmps) > 0 {
 		if err := w.syncDir(w.dir); err != nil {
 			return State{}, err
 		}
 	}
-	r := replay{w: w}
+	if len(segs) == 0 && len(snaps) > 0 {
+		return State{}, &CorruptError{Path: filepath.Join(w.dir, snaps[0].name()), Offset: 0,
+			Reason: "snapshot files but no log segment: the log was deleted"}
+	}
+	r := replay{w: w, state: logState{retain: true}, first: 1, haveSnaps: len(snaps) > 0}
 	if err := r.run(segs); err != nil {
 		return State{}, err
 	}
-	w.state = r.state
+	snap, err := r.chooseSnapshot(snaps)
+	if err != nil {
+		return State{}, err
+	}
+	st := &r.state
+	var rebase *mark
+	if s := snapFileOf(snap); s.index != st.snap || s.term != st.snapTerm {
+		rebase = r.fallback(snap)
+	}
+
 	if r.haveLast {
 		w.seg, w.size = r.lastSeg, r.lastSize
 		path := filepath.Join(w.dir, w.seg.name())
@@ -175,19 +206,55 @@ func (w *WAL) open() (State, error) {
 			return State{}, fmt.Errorf("storage: %w", err)
 		}
 	} else {
-		w.seg = segment{seq: r.nextSeq, first: w.state.last() + 1}
-		if w.f, w.size, err = w.createSegment(w.seg, r.prevSize, w.state.hs); err != nil {
+		h := st.nextHeader()
+		h.seq, h.prevSize = r.nextSeq, r.prevSize
+		w.seg = segment{seq: h.seq, first: h.first}
+		if w.f, w.size, err = w.createSegment(h); err != nil {
 			return State{}, err
 		}
 	}
+	if rebase != nil {
+		rec := appendMarkRecord(nil, *rebase)
+		if _, err := w.f.Write(rec); err != nil {
+			return State{}, fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
+		}
+		w.size += int64(len(rec))
+		if err := w.syncFile(w.f); err != nil {
+			return State{}, err
+		}
+		st.applyMark(*rebase)
+	}
+	// Snapshots newer than the one in force never took effect (a crash
+	// came before their mark), or were set aside by a fallback.
+	for _, s := range snaps {
+		if s.index > st.snap {
+			w.log.Warn("storage: removing a snapshot the log does not use", "file", filepath.Join(w.dir, s.name()))
+			if err := w.removeFile(s.name()); err != nil {
+				return State{}, err
+			}
+		}
+	}
+
+	var ents []raft.Entry
+	if st.snap >= st.base {
+		ents = st.ents[st.snap-st.base:]
+		if st.snap > st.base {
+			ents = slices.Clone(ents)
+		}
+	}
+	if len(ents) == 0 {
+		ents = nil
+	}
+	st.compactTo()
+	w.state = *st
 	if w.size >= w.segmentBytes {
-		if err := w.rotate(w.state.hs, w.state.last()); err != nil {
+		if err := w.rotate(w.state.nextHeader()); err != nil {
 			return State{}, err
 		}
 	}
-	w.log.Info("storage: opened", "dir", w.dir, "segments", len(segs), "entries", len(r.ents),
+	w.log.Info("storage: opened", "dir", w.dir, "segments", len(segs), "snapshot", w.state.snap, "entries", len(ents),
 		"term", w.state.hs.Term, "commit", w.state.hs.Commit)
-	return State{HardState: w.state.hs, Entries: r.ents}, nil
+	return State{HardState: w.state.hs, Snapshot: snap, Entries: ents}, nil
 }
 
 // Save carries out one Persist effect and returns once it is durable
@@ -289,14 +356,14 @@ func (w *WAL) flushLocked() {
 	w.pending, w.spare = w.spare[:0], nil
 	batch := w.nextBatch
 	w.nextBatch++
-	hs, last := w.state.hs, w.state.last() // the state at the end of buf
+	next := w.state.nextHeader() // the state at the end of buf
 	w.flushing = true
 	w.mu.Unlock()
 
 	if w.onFlush != nil {
 		w.onFlush()
 	}
-	durable, err := w.write(buf, hs, last)
+	durable, err := w.write(buf, next)
 
 	w.mu.Lock()
 	w.flushing = false
@@ -314,10 +381,10 @@ func (w *WAL) flushLocked() {
 }
 
 // write appends buf to the newest segment and fsyncs it, then moves on to a
-// new segment if this one is full; hs and last describe the log at the end
-// of buf. Durable reports whether buf is on disk, even if err reports a
-// failure to rotate.
-func (w *WAL) write(buf []byte, hs raft.HardState, last uint64) (durable bool, err error) {
+// new segment if this one is full; next is the header a new segment takes
+// (the log at the end of buf). Durable reports whether buf is on disk, even
+// if err reports a failure to rotate.
+func (w *WAL) write(buf []byte, next segmentHeader) (durable bool, err error) {
 	if _, err := w.f.Write(buf); err != nil {
 		return false, fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
 	}
@@ -326,16 +393,17 @@ func (w *WAL) write(buf []byte, hs raft.HardState, last uint64) (durable bool, e
 		return false, err
 	}
 	if w.size >= w.segmentBytes {
-		return true, w.rotate(hs, last)
+		return true, w.rotate(next)
 	}
 	return true, nil
 }
 
-// rotate moves on to a new segment, whose header records hs, and whose
-// first index is last+1. The current segment must be fully synced.
-func (w *WAL) rotate(hs raft.HardState, last uint64) error {
-	next := segment{seq: w.seg.seq + 1, first: last + 1}
-	f, size, err := w.createSegment(next, w.size, hs)
+// rotate moves on to a new segment, with header h (its seq and previous
+// size filled in here). The current segment must be fully synced.
+func (w *WAL) rotate(h segmentHeader) error {
+	h.seq, h.prevSize = w.seg.seq+1, w.size
+	next := segment{seq: h.seq, first: h.first}
+	f, size, err := w.createSegment(h)
 	if err != nil {
 		return err
 	}

@@ -547,7 +547,7 @@ func TestMissingOrAlteredSegment(t *testing.T) {
 		dir, segs := build(t)
 		os.Remove(filepath.Join(dir, segs[0]))
 		_, _, err := Open(Options{Dir: dir})
-		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "snapshots are not supported") {
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "no snapshot covers the entries before it") {
 			t.Fatalf("have %v", err)
 		}
 	})

@@ -51,6 +51,10 @@ enabled with a random admin token, which the demo prints.`,
 	return cmd
 }
 
+// demoSnapshotEntries is how often the demo's nodes snapshot: often
+// enough that a node stopped for a while catches up by snapshot.
+const demoSnapshotEntries = 1000
+
 // demoNode is one child process of the demo.
 type demoNode struct {
 	id   int
@@ -77,9 +81,10 @@ func runDemo(f demoFlags) error {
 	tokenBytes := make([]byte, 12)
 	rand.Read(tokenBytes)
 	token := hex.EncodeToString(tokenBytes)
-	var peers, endpoints []string
+	var peers, apis, endpoints []string
 	for i := 1; i <= f.nodes; i++ {
 		peers = append(peers, fmt.Sprintf("%d=127.0.0.1:%d", i, 7000+i))
+		apis = append(apis, fmt.Sprintf("%d=127.0.0.1:%d", i, 8000+i))
 		endpoints = append(endpoints, fmt.Sprintf("http://127.0.0.1:%d", 8000+i))
 	}
 	var nodes []*demoNode
@@ -88,6 +93,7 @@ func runDemo(f demoFlags) error {
 	for i := 1; i <= f.nodes; i++ {
 		n := &demoNode{id: i, args: []string{"node", "--id", fmt.Sprint(i), "--peers", strings.Join(peers, ","),
 			"--data", filepath.Join(data, fmt.Sprintf("node-%d", i)), "--api", fmt.Sprintf("127.0.0.1:%d", 8000+i),
+			"--peer-apis", strings.Join(apis, ","), "--snapshot-entries", fmt.Sprint(demoSnapshotEntries),
 			"--admin-token", token, "--core", f.core}}
 		if err := n.start(self, &outMu, exited); err != nil {
 			stopAll(nodes)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,10 @@ import (
 type nodeFlags struct {
 	id             uint64
 	peers          string
+	peerAPIs       string
+	listen         string
+	join           string
+	snapEntries    int
 	data           string
 	api            string
 	core           string
@@ -52,7 +57,11 @@ func nodeCmd() *cobra.Command {
 		Long: `Run one node of a cluster. Every flag can also be given in the environment as
 WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
 		Example: `  wraft node --id 1 --peers 1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 \
-    --data /var/lib/wraft --api 127.0.0.1:8001`,
+    --data /var/lib/wraft --api 127.0.0.1:8001
+
+  # join a running cluster through any member's API (as a learner, then a voter)
+  wraft node --id 4 --listen 127.0.0.1:7004 --api 127.0.0.1:8004 --data /var/lib/wraft-4 \
+    --join http://127.0.0.1:8001`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := envDefaults(cmd.Flags()); err != nil {
@@ -64,6 +73,11 @@ WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
 	fl := cmd.Flags()
 	fl.Uint64Var(&f.id, "id", 0, "this node's id (one of --peers)")
 	fl.StringVar(&f.peers, "peers", "", "every member's peer address: id=host:port,... (this node's is where it listens)")
+	fl.StringVar(&f.peerAPIs, "peer-apis", "", `every member's API: id=host:port,... (default: when --api is not given either,
+host:800<id> at each peer's host), so that followers can forward membership requests`)
+	fl.StringVar(&f.listen, "listen", "", "peer address to listen on (instead of this node's entry in --peers; needed with --join)")
+	fl.StringVar(&f.join, "join", "", "API URL of any member of a running cluster to join (ignored once the data directory holds data)")
+	fl.IntVar(&f.snapEntries, "snapshot-entries", engine.DefaultSnapshotEntries, "snapshot the store and compact the log every this many applied entries")
 	fl.StringVar(&f.data, "data", "", "data directory (write-ahead log)")
 	fl.StringVar(&f.api, "api", "", "client API address (default 127.0.0.1:800<id>)")
 	fl.StringVar(&f.core, "core", "wasm", `the core: "wasm" (the embedded raft.wasm), "native", or the path of a raft.wasm file`)
@@ -108,6 +122,40 @@ func parsePeers(s string) (map[uint64]string, error) {
 	return peers, nil
 }
 
+// parsePeerAPIs parses --peer-apis ("1=host:port,..."). Without it, and
+// when this node's own --api was defaulted too, the peers are taken to
+// follow the same convention: host:800<id> at each peer's host.
+func parsePeerAPIs(s string, peers map[uint64]string, convention bool) (map[uint64]string, error) {
+	apis := map[uint64]string{}
+	if s == "" {
+		if !convention {
+			return apis, nil
+		}
+		for id, addr := range peers {
+			if host, _, err := net.SplitHostPort(addr); err == nil && id < 1000 {
+				apis[id] = fmt.Sprintf("http://%s:%d", host, 8000+id)
+			}
+		}
+		return apis, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		idStr, addr, ok := strings.Cut(part, "=")
+		id, err := strconv.ParseUint(idStr, 10, 64)
+		if !ok || err != nil || id == 0 || addr == "" {
+			return nil, fmt.Errorf("--peer-apis: %q is not id=host:port with a non-zero id", part)
+		}
+		if !strings.Contains(addr, "://") {
+			addr = "http://" + addr
+		}
+		apis[id] = addr
+	}
+	return apis, nil
+}
+
 // ledBlink is how long a status light shows white on a commit.
 const ledBlink = 40 * time.Millisecond
 
@@ -117,18 +165,44 @@ func runNode(f nodeFlags) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	peers, err := parsePeers(f.peers)
-	if err != nil {
-		return err
-	}
 	if f.id == 0 {
 		return fmt.Errorf("--id is required")
 	}
 	if f.data == "" {
 		return fmt.Errorf("--data is required")
 	}
-	if f.api == "" {
+	if f.snapEntries < 0 || f.snapEntries == 1 { // 0: the engine's default
+		return fmt.Errorf("--snapshot-entries must be at least 2, not %d", f.snapEntries)
+	}
+	peers := map[uint64]string{}
+	var err error
+	switch {
+	case f.peers != "":
+		if peers, err = parsePeers(f.peers); err != nil {
+			return err
+		}
+	case f.join == "" && f.listen == "":
+		return fmt.Errorf("--peers is required (id=host:port,...), or --listen with --join to join a running cluster")
+	}
+	if f.listen != "" {
+		if a, ok := peers[f.id]; ok && a != f.listen {
+			return fmt.Errorf("--listen %s and --peers %d=%s disagree", f.listen, f.id, a)
+		}
+		peers[f.id] = f.listen
+	}
+	if _, ok := peers[f.id]; !ok {
+		if f.join != "" {
+			return fmt.Errorf("--listen is required with --join (this node's peer address)")
+		}
+		return fmt.Errorf("node %d is not among --peers", f.id)
+	}
+	defaultAPI := f.api == ""
+	if defaultAPI {
 		f.api = fmt.Sprintf("127.0.0.1:%d", 8000+f.id)
+	}
+	peerAPIs, err := parsePeerAPIs(f.peerAPIs, peers, defaultAPI)
+	if err != nil {
+		return err
 	}
 	ledSpec, err := led.ParseSpec(f.led)
 	if err != nil {
@@ -148,10 +222,11 @@ func runNode(f nodeFlags) error {
 			logger.Warn("status light failed", "led", ledSpec.String(), "err", err)
 		}
 	}()
-	cfg := server.Config{ID: f.id, Peers: peers, API: f.api, DataDir: f.data, Tick: f.tick,
+	cfg := server.Config{ID: f.id, Peers: peers, PeerAPIs: peerAPIs, Join: f.join, API: f.api, DataDir: f.data, Tick: f.tick,
 		AdminToken: f.adminToken, NoSync: f.noSync, Logger: logger,
 		Crash:    func() { os.Exit(137) },
 		OnStatus: func(s engine.Status) { lamp.Show(s, true) }}
+	cfg.Engine.SnapshotEntries = f.snapEntries
 	cfg.Engine.Raft.ElectionTicks = f.electionTicks
 	cfg.Engine.Raft.HeartbeatTicks = f.heartbeatTicks
 	cfg.Engine.Raft.DisablePreVote = f.noPreVote

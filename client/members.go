@@ -1,0 +1,128 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/wraft/wraft/api"
+)
+
+// Errors a membership request can end with, besides ErrUnavailable.
+var (
+	// ErrConflict: the change cannot be made in the cluster's present state
+	// (another change is in progress, the learner to promote has not
+	// caught up); it was not applied. Retry later.
+	ErrConflict = errors.New("conflict")
+	// ErrRefused: the change is impossible or the request malformed (a
+	// member added twice, an unknown id, the last voter removed).
+	ErrRefused = errors.New("refused")
+	// ErrOutcomeUnknown: the change did not finish in time; it may still
+	// apply. List the members to find out.
+	ErrOutcomeUnknown = errors.New("outcome unknown")
+)
+
+// Members returns the cluster's configuration, with the leader's
+// replication progress to each member when the leader answers (a
+// follower forwards the request to it when it can).
+func (c *Client) Members(ctx context.Context) (api.Members, error) {
+	return c.members(ctx, http.MethodGet, "/v1/members", nil)
+}
+
+// AddMember adds a member, as a learner unless m.Learner points to false.
+// It returns the configuration after the change.
+func (c *Client) AddMember(ctx context.Context, m api.AddMember) (api.Members, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return api.Members{}, fmt.Errorf("client: %w", err)
+	}
+	return c.members(ctx, http.MethodPost, "/v1/members", b)
+}
+
+// PromoteMember makes learner id a voter. The leader refuses with
+// ErrConflict until the learner has caught up.
+func (c *Client) PromoteMember(ctx context.Context, id uint64) (api.Members, error) {
+	return c.members(ctx, http.MethodPost, "/v1/members/"+strconv.FormatUint(id, 10)+"/promote", nil)
+}
+
+// RemoveMember removes member id, voter or learner. A leader that removes
+// itself steps down once the change commits.
+func (c *Client) RemoveMember(ctx context.Context, id uint64) (api.Members, error) {
+	return c.members(ctx, http.MethodDelete, "/v1/members/"+strconv.FormatUint(id, 10), nil)
+}
+
+// members sends a membership request, trying the endpoints in turn and
+// following the leader through elections, until a final answer or ctx
+// ends. A change that timed out is not retried: it may have applied.
+func (c *Client) members(ctx context.Context, method, path string, body []byte) (api.Members, error) {
+	backoff := 100 * time.Millisecond
+	var last error
+	for {
+		ep := c.pick()
+		code, b, err := c.sendRaw(ctx, method, ep+path, body)
+		if err == nil {
+			var out api.Members
+			var rep api.Reply
+			switch {
+			case code == http.StatusOK:
+				if err := json.Unmarshal(b, &out); err != nil {
+					return api.Members{}, fmt.Errorf("client: %s%s answered with something other than the members: %w", ep, path, err)
+				}
+				return out, nil
+			case json.Unmarshal(b, &rep) != nil:
+				last = fmt.Errorf("client: %s%s: %d: %s", ep, path, code, bytes.TrimSpace(b))
+				c.forget(ep)
+			case code == http.StatusConflict:
+				return api.Members{}, fmt.Errorf("%w: %s", ErrConflict, rep.Error)
+			case code == http.StatusBadRequest, code == http.StatusNotFound:
+				return api.Members{}, fmt.Errorf("%w: %s", ErrRefused, rep.Error)
+			case code == http.StatusGatewayTimeout && method != http.MethodGet:
+				return api.Members{}, fmt.Errorf("%w: %s", ErrOutcomeUnknown, rep.Error)
+			default: // not leader, no quorum, overloaded, unavailable
+				last = fmt.Errorf("client: %s: %s: %s", ep, rep.Code, rep.Error)
+				c.forget(ep)
+				c.follow(rep.Leader)
+			}
+		} else {
+			last = err
+			c.forget(ep)
+		}
+		select {
+		case <-ctx.Done():
+			return api.Members{}, errors.Join(ErrUnavailable, last)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+// sendRaw sends one request and returns the answer's status and body.
+func (c *Client) sendRaw(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
+	var r io.Reader = http.NoBody
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, r)
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: %w", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("client: read the answer of %s: %w", url, err)
+	}
+	return resp.StatusCode, b, nil
+}
