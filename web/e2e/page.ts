@@ -35,11 +35,17 @@ export async function until<T>(what: string, f: () => Promise<T | undefined>, ti
   }
 }
 
-/** The roles the node cards show, by node id. */
+/** The roles the node cards show, by node id (every card: 4 and 5 too once added; "removed" for a removed node). */
 export async function roles(page: Page): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const id of ['1', '2', '3']) out[id] = (await page.getByTestId(`node-${id}`).getAttribute('data-role')) ?? '';
-  return out;
+  const cards = await page.locator('article[data-testid^="node-"]').evaluateAll((els) =>
+    els.map((e) => [e.getAttribute('data-testid')!.slice('node-'.length), e.getAttribute('data-role') ?? ''] as const),
+  );
+  return Object.fromEntries(cards);
+}
+
+/** What node id's card says it is: "voter", "learner", "removed" or "unknown" (not a member yet). */
+export async function membership(page: Page, id: string): Promise<string> {
+  return (await page.getByTestId(`node-${id}`).getAttribute('data-member')) ?? '';
 }
 
 /** Waits for exactly one leader with QUORUM shown, other than not; returns its id. */
@@ -81,9 +87,15 @@ export async function logLength(page: Page, id: string): Promise<number> {
   return Number(await page.getByTestId(`log-${id}`).textContent());
 }
 
-/** The number node id's card shows in field (term, log, commit); NaN while it shows none. */
-export async function cardNumber(page: Page, field: 'term' | 'log' | 'commit', id: string): Promise<number> {
+/** The number node id's card shows in field (term, log, commit, first index); NaN while it shows none. */
+export async function cardNumber(page: Page, field: 'term' | 'log' | 'commit' | 'first', id: string): Promise<number> {
   return Number(await page.getByTestId(`${field}-${id}`).textContent());
+}
+
+/** The snapshot index node id's card shows: 0 for none, NaN while it shows nothing. */
+export async function snapshotIndex(page: Page, id: string): Promise<number> {
+  const t = (await page.getByTestId(`snapshot-${id}`).textContent()) ?? '';
+  return t === 'none' ? 0 : Number(t.replace('≤', '').trim());
 }
 
 /** How many event-log lines of node id contain text. */

@@ -1,5 +1,5 @@
 // NodeHost: one node's host loop. It feeds inputs to a core, carries out
-// the effects in order (persist durably, then send; replies to the waiting
+// the effects in order (persist and save snapshots durably, then send; replies to the waiting
 // callers; status and events to listeners), acknowledges what storage made
 // durable, and recreates the core from storage when it fails. It is the
 // same in a browser worker and under Node: the core, storage and network
@@ -11,7 +11,7 @@ import type { Command } from './encoding/command.js';
 import type { Effect, EngineStatus, Reply } from './encoding/effects.js';
 import type { Config, Restored } from './encoding/init.js';
 import type { Input } from './encoding/inputs.js';
-import type { Event } from './encoding/raft.js';
+import type { ConfChange, ConfChangeType, Event } from './encoding/raft.js';
 import { CoreError } from './node.js';
 import type { Endpoint, Network, NodeId } from './network.js';
 import type { NodeStorage } from './storage.js';
@@ -118,6 +118,18 @@ export class NodeHost {
     return this.request((requestID) => ({ kind: 'read', requestID, key, stale }), onPending);
   }
 
+  /**
+   * Asks the leader (this node should be it) to change the membership, one
+   * server at a time: add nodeID as a learner (with addr), promote it, add
+   * it as a voter, or remove it. Resolves with the final reply: ok once the
+   * change applied on this node, not-leader (with a hint), conflict
+   * (another change in progress, or a learner behind: retry) or invalid.
+   */
+  changeMembers(type: ConfChangeType, nodeID: NodeId, addr = '', onPending?: (r: Reply) => void): Promise<Reply> {
+    const change: ConfChange = { type, nodeID, addr, members: [] };
+    return this.request((requestID) => ({ kind: 'changeMembers', requestID, change }), onPending);
+  }
+
   /** Asks the cluster to hand leadership to node to. */
   transfer(to: NodeId): void {
     this.enqueue({ kind: 'transfer', to });
@@ -219,6 +231,11 @@ export class NodeHost {
           if (last !== undefined) ack = { kind: 'storageAck', index: last.index, term: last.term };
           break;
         }
+        case 'saveSnapshot':
+          // Durable before anything that follows: a later Send may tell the
+          // leader that entries the snapshot covers are stored.
+          await this.opts.storage.saveSnapshot(e.snapshot, e.keepLog);
+          break;
         case 'send':
           // The decoder copied the message's bytes from the core's output.
           this.endpoint.send(e.message.to, e.encoded ?? encodeMessage(e.message));

@@ -97,6 +97,9 @@ export async function runRefsim(
             if (last !== undefined) input = { kind: 'storageAck', index: last.index, term: last.term };
             break;
           }
+          case 'saveSnapshot':
+            n.storage.applySnapshot(e.snapshot, e.keepLog);
+            break;
           case 'send':
             if (queue.length >= MAX_QUEUE) {
               stats.dropped++;

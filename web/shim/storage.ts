@@ -1,11 +1,11 @@
 // Durable node storage: what a node must find again after a crash, its
-// hard state and its log. A host applies every Persist effect here before
-// it sends anything that follows the Persist, and restores an engine from
-// load().
+// hard state, its newest snapshot and its log after that snapshot. A host
+// applies every Persist and SaveSnapshot effect here before it carries out
+// anything that follows it, and restores an engine from load().
 
 import type { Persist } from './encoding/effects.js';
 import type { Restored } from './encoding/init.js';
-import { zeroHardState, type Entry, type HardState } from './encoding/raft.js';
+import { zeroHardState, type Entry, type HardState, type Member, type Snapshot } from './encoding/raft.js';
 
 /** What a host needs from storage. Implementations: IndexedDBStorage, MemoryStorage. */
 export interface NodeStorage {
@@ -16,7 +16,17 @@ export interface NodeStorage {
    * promise resolves once all of it is durable.
    */
   persist(p: Persist): Promise<void>;
-  /** Returns the stored hard state and every stored entry in index order, for init. */
+  /**
+   * Applies a SaveSnapshot effect as docs/ABI.md says, atomically: stores
+   * snapshot (replacing any older one), then deletes every stored entry at
+   * or below snapshot.meta.index and, unless keepLog, every stored entry
+   * after it too. The promise resolves once all of it is durable.
+   */
+  saveSnapshot(snapshot: Snapshot, keepLog: boolean): Promise<void>;
+  /**
+   * Returns the stored hard state, the newest snapshot (absent if none) and
+   * every stored entry after the snapshot in index order, for init.
+   */
   load(): Promise<Restored>;
   /** Releases the storage; it is unusable afterwards. */
   close(): void;
@@ -35,6 +45,15 @@ function copyEntry(e: Entry): Entry {
   return { term: e.term, index: e.index, type: e.type, data: e.data.slice() };
 }
 
+function copyMembers(ms: readonly Member[]): Member[] {
+  return ms.map((m) => ({ id: m.id, learner: m.learner, addr: m.addr }));
+}
+
+/** Returns a deep copy of s. */
+function copySnapshot(s: Snapshot): Snapshot {
+  return { meta: { index: s.meta.index, term: s.meta.term, members: copyMembers(s.meta.members) }, data: s.data.slice() };
+}
+
 /**
  * MemoryStorage keeps a node's state in memory: durable for as long as the
  * object lives, which is what tests and simulations need.
@@ -42,10 +61,22 @@ function copyEntry(e: Entry): Entry {
 export class MemoryStorage implements NodeStorage {
   private hardState: HardState = zeroHardState();
   private entries: Entry[] = [];
+  private snap: Snapshot | undefined;
 
   persist(p: Persist): Promise<void> {
     this.apply(p);
     return Promise.resolve();
+  }
+
+  saveSnapshot(snapshot: Snapshot, keepLog: boolean): Promise<void> {
+    this.applySnapshot(snapshot, keepLog);
+    return Promise.resolve();
+  }
+
+  /** Applies a SaveSnapshot at once (saveSnapshot without the promise). */
+  applySnapshot(snapshot: Snapshot, keepLog: boolean): void {
+    this.snap = copySnapshot(snapshot);
+    this.entries = keepLog ? this.entries.filter((e) => e.index > snapshot.meta.index) : [];
   }
 
   /** Applies p at once (persist without the promise). */
@@ -66,7 +97,9 @@ export class MemoryStorage implements NodeStorage {
 
   /** Returns what load resolves to, at once. */
   snapshot(): Restored {
-    return { hardState: { ...this.hardState }, entries: this.entries.map(copyEntry) };
+    const r: Restored = { hardState: { ...this.hardState }, entries: this.entries.map(copyEntry) };
+    if (this.snap !== undefined) r.snapshot = copySnapshot(this.snap);
+    return r;
   }
 
   close(): void {}
@@ -77,12 +110,21 @@ const SCHEMA_VERSION = 1;
 const ENTRIES = 'entries';
 const META = 'meta';
 const HARD_STATE_KEY = 'hardState';
+const SNAPSHOT_KEY = 'snapshot';
 
 /** An entry as IndexedDB stores it (structured clone keeps bigints). */
 interface StoredEntry {
   term: bigint;
   index: bigint;
   type: number;
+  data: Uint8Array;
+}
+
+/** A snapshot as IndexedDB stores it, in store "meta" under "snapshot". */
+interface StoredSnapshot {
+  index: bigint;
+  term: bigint;
+  members: Member[];
   data: Uint8Array;
 }
 
@@ -100,9 +142,10 @@ export function entryKey(index: bigint): ArrayBuffer {
 /**
  * IndexedDBStorage keeps one node's state in an IndexedDB database of its
  * own: object store "entries" (entries keyed by entryKey(index)) and object
- * store "meta" (the hard state under "hardState"). Every persist is one
- * readwrite transaction with strict durability; it resolves when the
- * transaction completes.
+ * store "meta" (the hard state under "hardState", the newest snapshot
+ * under "snapshot"). Every persist and saveSnapshot is one readwrite
+ * transaction with strict durability; it resolves when the transaction
+ * completes.
  */
 export class IndexedDBStorage implements NodeStorage {
   private constructor(
@@ -147,25 +190,48 @@ export class IndexedDBStorage implements NodeStorage {
   }
 
   persist(p: Persist): Promise<void> {
+    return this.write('persist', (entries, meta) => {
+      const first = p.entries[0];
+      if (first !== undefined) {
+        entries.delete(this.keyRange.lowerBound(entryKey(first.index)));
+        for (const e of p.entries) {
+          const stored: StoredEntry = { term: e.term, index: e.index, type: e.type, data: e.data };
+          entries.put(stored, entryKey(e.index));
+        }
+      }
+      const hs: HardState = { term: p.hardState.term, vote: p.hardState.vote, commit: p.hardState.commit };
+      meta.put(hs, HARD_STATE_KEY);
+    });
+  }
+
+  saveSnapshot(snapshot: Snapshot, keepLog: boolean): Promise<void> {
+    return this.write('saveSnapshot', (entries, meta) => {
+      const stored: StoredSnapshot = {
+        index: snapshot.meta.index,
+        term: snapshot.meta.term,
+        members: copyMembers(snapshot.meta.members),
+        data: snapshot.data,
+      };
+      meta.put(stored, SNAPSHOT_KEY);
+      if (keepLog) entries.delete(this.keyRange.upperBound(entryKey(snapshot.meta.index)));
+      else entries.clear();
+    });
+  }
+
+  /**
+   * Runs f's requests in one readwrite transaction with strict durability
+   * and resolves when it commits; nothing of it applies if it fails.
+   */
+  private write(what: string, f: (entries: IDBObjectStore, meta: IDBObjectStore) => void): Promise<void> {
     return new Promise((resolve, reject) => {
       let tx: IDBTransaction | undefined;
       try {
         tx = this.db.transaction([ENTRIES, META], 'readwrite', { durability: 'strict' });
-        const entries = tx.objectStore(ENTRIES);
-        const first = p.entries[0];
-        if (first !== undefined) {
-          entries.delete(this.keyRange.lowerBound(entryKey(first.index)));
-          for (const e of p.entries) {
-            const stored: StoredEntry = { term: e.term, index: e.index, type: e.type, data: e.data };
-            entries.put(stored, entryKey(e.index));
-          }
-        }
-        const hs: HardState = { term: p.hardState.term, vote: p.hardState.vote, commit: p.hardState.commit };
-        tx.objectStore(META).put(hs, HARD_STATE_KEY);
+        f(tx.objectStore(ENTRIES), tx.objectStore(META));
       } catch (err) {
         // A request that throws (an uncloneable value, say) leaves the
-        // transaction active: abort it, so that nothing of p is applied.
-        const failure = new StorageError(`storage: persist in ${this.name}: ${String(err)}`, { cause: err });
+        // transaction active: abort it, so that nothing of it is applied.
+        const failure = new StorageError(`storage: ${what} in ${this.name}: ${String(err)}`, { cause: err });
         if (tx === undefined) {
           reject(failure);
           return;
@@ -178,9 +244,10 @@ export class IndexedDBStorage implements NodeStorage {
         }
         return;
       }
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(new StorageError(`storage: persist in ${this.name}: ${String(tx.error)}`, { cause: tx.error }));
-      tx.onabort = () => reject(new StorageError(`storage: persist in ${this.name} aborted: ${String(tx.error)}`, { cause: tx.error }));
+      const t = tx;
+      t.oncomplete = () => resolve();
+      t.onerror = () => reject(new StorageError(`storage: ${what} in ${this.name}: ${String(t.error)}`, { cause: t.error }));
+      t.onabort = () => reject(new StorageError(`storage: ${what} in ${this.name} aborted: ${String(t.error)}`, { cause: t.error }));
     });
   }
 
@@ -188,14 +255,24 @@ export class IndexedDBStorage implements NodeStorage {
     return new Promise((resolve, reject) => {
       const tx = this.db.transaction([ENTRIES, META], 'readonly');
       const hsReq = tx.objectStore(META).get(HARD_STATE_KEY);
+      const snapReq = tx.objectStore(META).get(SNAPSHOT_KEY);
       const entriesReq = tx.objectStore(ENTRIES).getAll();
       tx.oncomplete = () => {
         const hs = hsReq.result as HardState | undefined;
+        const snap = snapReq.result as StoredSnapshot | undefined;
         const stored = entriesReq.result as StoredEntry[];
-        resolve({
+        const after = snap?.index ?? 0n;
+        const r: Restored = {
           hardState: hs === undefined ? zeroHardState() : { term: hs.term, vote: hs.vote, commit: hs.commit },
-          entries: stored.map((e) => ({ term: e.term, index: e.index, type: e.type as Entry['type'], data: e.data })),
-        });
+          // saveSnapshot deleted what the snapshot covers; the filter is a guard.
+          entries: stored
+            .filter((e) => e.index > after)
+            .map((e) => ({ term: e.term, index: e.index, type: e.type as Entry['type'], data: e.data })),
+        };
+        if (snap !== undefined) {
+          r.snapshot = { meta: { index: snap.index, term: snap.term, members: copyMembers(snap.members) }, data: snap.data };
+        }
+        resolve(r);
       };
       tx.onerror = () => reject(new StorageError(`storage: load from ${this.name}: ${String(tx.error)}`, { cause: tx.error }));
       tx.onabort = () => reject(new StorageError(`storage: load from ${this.name} aborted: ${String(tx.error)}`, { cause: tx.error }));

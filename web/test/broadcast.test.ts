@@ -23,12 +23,18 @@ function setup() {
 
 const settle = (ms = 30) => new Promise((r) => setTimeout(r, ms));
 
+/** Waits (at most 2 s) until log holds n lines, then settles, so that a slow first delivery is not taken for a lost one. */
+async function atLeast(log: string[], n: number): Promise<void> {
+  for (let i = 0; i < 200 && log.length < n; i++) await settle(10);
+  await settle();
+}
+
 describe('BroadcastNetwork', () => {
   it('delivers each message only to its addressee', async () => {
     const { eps, log, close } = setup();
     eps[0]!.send(2n, new Uint8Array([7]));
     eps[2]!.send(1n, new Uint8Array([8]));
-    await settle();
+    await atLeast(log, 2);
     close();
     assert.deepEqual(log.sort(), ['1>2:7', '3>1:8']);
   });

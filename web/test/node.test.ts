@@ -84,7 +84,7 @@ for (const [name, wasi] of wasis) {
       const node = await RaftNode.create(await raftWasm(), wasi());
       assert.throws(() => node.init(newConfig(4n, [1n, 2n, 3n], 1n), emptyRestored()), (err: unknown) => {
         assert.ok(err instanceof CoreError);
-        assert.match(err.message, /not among the voters/);
+        assert.match(err.message, /node 4 is not a member/);
         return true;
       });
       assert.ok(node.failed);

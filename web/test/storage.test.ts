@@ -14,6 +14,7 @@ import {
   type Entry,
   type NodeStorage,
   type Persist,
+  type Snapshot,
 } from '../shim/index.js';
 
 function entry(index: bigint, term: bigint, data = `d${index}`): Entry {
@@ -24,13 +25,26 @@ function persist(term: bigint, commit: bigint, entries: Entry[]): Persist {
   return { kind: 'persist', hardState: { term, vote: 1n, commit }, entries };
 }
 
-/** Returns the indexes and terms of what s holds, and its hard state. */
-async function dump(s: NodeStorage): Promise<{ hs: string; log: string[] }> {
-  const r = await s.load();
+function snapshot(index: bigint, term: bigint, data: string): Snapshot {
   return {
+    meta: { index, term, members: [{ id: 1n, learner: false, addr: 'a1' }, { id: 4n, learner: true, addr: '' }] },
+    data: new TextEncoder().encode(data),
+  };
+}
+
+/** Returns the indexes and terms of what s holds, and its hard state (and its snapshot, if any). */
+async function dump(s: NodeStorage): Promise<{ hs: string; log: string[]; snap?: string }> {
+  const r = await s.load();
+  const out: { hs: string; log: string[]; snap?: string } = {
     hs: `${r.hardState.term}/${r.hardState.vote}/${r.hardState.commit}`,
     log: r.entries.map((e) => `${e.index}@${e.term}:${new TextDecoder().decode(e.data)}`),
   };
+  if (r.snapshot !== undefined) {
+    const m = r.snapshot.meta;
+    const members = m.members.map((x) => `${x.id}${x.learner ? 'L' : 'V'}${x.addr}`).join(',');
+    out.snap = `${m.index}@${m.term}[${members}]:${new TextDecoder().decode(r.snapshot.data)}`;
+  }
+  return out;
 }
 
 const kinds: [string, (name: string) => Promise<NodeStorage>][] = [
@@ -73,6 +87,43 @@ for (const [kind, open] of kinds) {
           [base + 1n, 2n],
         ],
       );
+      s.close();
+    });
+
+    it('saves a snapshot: drops the entries it covers, keeps those after it', async () => {
+      const s = await open('snap-keep');
+      await s.persist(persist(2n, 4n, [1n, 2n, 3n, 4n, 5n, 6n].map((i) => entry(i, i < 4n ? 1n : 2n))));
+      await s.saveSnapshot(snapshot(4n, 2n, 'state@4'), true);
+      assert.deepEqual(await dump(s), { hs: '2/1/4', log: ['5@2:d5', '6@2:d6'], snap: '4@2[1Va1,4L]:state@4' });
+      // Appends go on after the snapshot; a conflicting suffix is replaced as before.
+      await s.persist(persist(3n, 6n, [entry(6n, 3n, 'x6'), entry(7n, 3n)]));
+      assert.deepEqual((await dump(s)).log, ['5@2:d5', '6@3:x6', '7@3:d7']);
+      // A newer snapshot replaces the older one.
+      await s.saveSnapshot(snapshot(6n, 3n, 'state@6'), true);
+      assert.deepEqual(await dump(s), { hs: '3/1/6', log: ['7@3:d7'], snap: '6@3[1Va1,4L]:state@6' });
+      s.close();
+    });
+
+    it('saves a snapshot without its log: drops every entry (an installed snapshot)', async () => {
+      const s = await open('snap-drop');
+      await s.persist(persist(1n, 2n, [entry(1n, 1n), entry(2n, 1n), entry(3n, 1n)]));
+      // The leader's snapshot lies past the log: nothing of it stays.
+      await s.saveSnapshot(snapshot(10n, 2n, 'leader'), false);
+      assert.deepEqual(await dump(s), { hs: '1/1/2', log: [], snap: '10@2[1Va1,4L]:leader' });
+      await s.persist(persist(2n, 10n, [entry(11n, 2n)]));
+      assert.deepEqual(await dump(s), { hs: '2/1/10', log: ['11@2:d11'], snap: '10@2[1Va1,4L]:leader' });
+      s.close();
+    });
+
+    it('does not alias the caller’s snapshot', async () => {
+      const s = await open('snap-alias');
+      const snap = snapshot(3n, 1n, 'abc');
+      await s.saveSnapshot(snap, false);
+      snap.data.fill(0);
+      snap.meta.members.length = 0;
+      const loaded = await s.load();
+      assert.equal(new TextDecoder().decode(loaded.snapshot!.data), 'abc');
+      assert.equal(loaded.snapshot!.meta.members.length, 2);
       s.close();
     });
 
@@ -120,6 +171,31 @@ describe('IndexedDBStorage durability', () => {
     const bad = { ...entry(3n, 2n), data: (() => 0) as unknown as Uint8Array };
     await assert.rejects(s.persist(persist(2n, 1n, [entry(2n, 2n), bad])));
     assert.deepEqual(await dump(s), { hs: '1/1/0', log: ['1@1:d1', '2@1:d2'] });
+    s.close();
+  });
+
+  it('finds its snapshot again after close and reopen', async () => {
+    const factory = new IDBFactory();
+    const a = await IndexedDBStorage.open('wraft-node-9', factory, IDBKeyRange);
+    await a.persist(persist(2n, 3n, [entry(1n, 1n), entry(2n, 1n), entry(3n, 2n), entry(4n, 2n)]));
+    await a.saveSnapshot(snapshot(3n, 2n, 'kv'), true);
+    a.close();
+    const b = await IndexedDBStorage.open('wraft-node-9', factory, IDBKeyRange);
+    assert.deepEqual(await dump(b), { hs: '2/1/3', log: ['4@2:d4'], snap: '3@2[1Va1,4L]:kv' });
+    const r = await b.load();
+    assert.equal(r.snapshot!.meta.index, 3n);
+    assert.equal(typeof r.snapshot!.meta.members[0]!.id, 'bigint');
+    b.close();
+  });
+
+  it('saves a snapshot in one transaction: a failure leaves the old state', async () => {
+    const factory = new IDBFactory();
+    const s = await IndexedDBStorage.open('snap-atomic', factory, IDBKeyRange);
+    await s.persist(persist(1n, 2n, [entry(1n, 1n), entry(2n, 1n), entry(3n, 1n)]));
+    await s.saveSnapshot(snapshot(1n, 1n, 'one'), true);
+    const bad = { ...snapshot(2n, 1n, 'two'), data: (() => 0) as unknown as Uint8Array };
+    await assert.rejects(s.saveSnapshot(bad, false));
+    assert.deepEqual(await dump(s), { hs: '1/1/2', log: ['2@1:d2', '3@1:d3'], snap: '1@1[1Va1,4L]:one' });
     s.close();
   });
 

@@ -2,14 +2,21 @@
 // bigints and Uint8Arrays). The page sends commands; the worker answers
 // with the engine's status, events and replies, nothing invented.
 
-import type { Chaos, Command, EngineStatus, Event, Reply } from '../../shim/index.js';
+import type { Chaos, Command, ConfChangeType, EngineStatus, Event, Member, Reply } from '../../shim/index.js';
 
 /** Starts the node: what its init record needs besides what storage holds. */
 export interface StartMsg {
   type: 'start';
   id: bigint;
-  voters: bigint[];
+  /**
+   * The initial configuration: the three first voters, or, for a node that
+   * joined, the configuration it joined with (itself a learner). A snapshot
+   * or a configuration change in its log replaces it.
+   */
+  members: Member[];
   seed: bigint;
+  /** The engine's SnapshotEntries: how far the log grows past a snapshot before the next. */
+  snapshotEntries: bigint;
   preVote: boolean;
   electionTicks: bigint;
   heartbeatTicks: bigint;
@@ -25,6 +32,7 @@ export type ToWorker =
   | StartMsg
   | { type: 'propose'; rid: number; command: Command }
   | { type: 'read'; rid: number; key: string }
+  | { type: 'changeMembers'; rid: number; change: ConfChangeType; nodeID: bigint }
   | { type: 'chaos'; chaos: Chaos };
 
 /**

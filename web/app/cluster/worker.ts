@@ -1,6 +1,6 @@
 // One Raft node in a dedicated worker: raft.wasm through the WASI shim,
-// IndexedDB storage (persisted before anything that depends on it is
-// sent, which NodeHost guarantees), the BroadcastChannel network with its
+// IndexedDB storage (entries and snapshots persisted before anything that
+// depends on them is sent, which NodeHost guarantees), the BroadcastChannel network with its
 // chaos layer, and a tick every tickMs. Terminating the worker is a crash.
 
 import { WASI } from '@bjorn3/browser_wasi_shim';
@@ -48,11 +48,13 @@ async function start(m: StartMsg): Promise<void> {
     if (had !== undefined) had.count++;
     else flights.set(key, { from: f.from, to: f.to, type, sentAt: Date.now(), delayMs: f.delayMs, dropped: f.dropped, count: 1 });
   };
-  const config = newConfig(m.id, m.voters, m.seed, {
-    electionTicks: m.electionTicks,
-    heartbeatTicks: m.heartbeatTicks,
-    disablePreVote: !m.preVote,
-  });
+  const config = newConfig(
+    m.id,
+    [],
+    m.seed,
+    { members: m.members, electionTicks: m.electionTicks, heartbeatTicks: m.heartbeatTicks, disablePreVote: !m.preVote },
+    { snapshotEntries: m.snapshotEntries },
+  );
   const termLog = log;
   host = await NodeHost.start({
     config,
@@ -93,6 +95,9 @@ function handle(m: ToWorker): void {
       break;
     case 'read':
       answer(m.rid, host.read(m.key, false, (reply) => post({ type: 'pending', rid: m.rid, reply })));
+      break;
+    case 'changeMembers':
+      answer(m.rid, host.changeMembers(m.change, m.nodeID, '', (reply) => post({ type: 'pending', rid: m.rid, reply })));
       break;
     case 'chaos':
       net?.setChaos(m.chaos);

@@ -31,7 +31,7 @@ export function Connect({ session }: { session: Session }) {
   return (
     <section class="panel connect" aria-label="Cluster">
       <p class="hint" data-testid="mode">
-        In-browser cluster: three raft.wasm nodes in workers.{' '}
+        In-browser cluster: {session.active.value.store.nodes.value.filter((n) => !n.removed).length} raft.wasm nodes in workers.{' '}
         <button type="button" aria-expanded={open.value} onClick={() => (open.value = !open.value)}>
           Connect to a cluster
         </button>

@@ -23,7 +23,7 @@ function randomClient(): string {
 }
 
 export class RemoteController implements Dashboard {
-  readonly caps: Capabilities = { restart: false, preVote: false, logs: false, transfer: true, traffic: false };
+  readonly caps: Capabilities = { restart: false, preVote: false, logs: false, transfer: true, traffic: false, membership: false };
   readonly title: string;
   private readonly sockets: (WebSocket | undefined)[] = [];
   private closed = false;
@@ -162,6 +162,9 @@ export class RemoteController implements Dashboard {
   restartAll(): void {}
   async reset(): Promise<void> {}
   setPreVote(_on: boolean): void {}
+  // Membership of a native cluster: `wraft member add|remove|promote`.
+  async addNode(): Promise<void> {}
+  async removeNode(_id: bigint): Promise<void> {}
 
   // ---- the terminal: the key-value API ----
 

@@ -23,6 +23,9 @@ export interface StatusJSON {
   pre_vote: boolean;
   check_quorum: boolean;
   transferee?: number;
+  snapshot?: number;
+  first_index?: number;
+  members?: { id: number; role: string }[] | null;
 }
 
 /** api.Event. */
@@ -91,7 +94,10 @@ export function toEngineStatus(s: StatusJSON): EngineStatus {
     lastIndex: big(s.last_index),
     lastTerm: big(s.last_term),
     stable: big(s.last_index),
+    snapshot: big(s.snapshot),
+    firstIndex: big(s.first_index),
     voters: (s.voters ?? []).map((v) => BigInt(v)),
+    members: (s.members ?? []).map((m) => ({ id: BigInt(m.id), learner: m.role === 'learner', addr: '' })),
     alive: big(s.alive),
     progress: [],
     transferee: big(s.transferee),

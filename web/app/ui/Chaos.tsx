@@ -5,7 +5,7 @@ export function Chaos() {
   const c = useCluster();
   const { chaos, preVote } = c.store;
   const ch = chaos.value;
-  const ids = c.store.nodes.value.map((n) => n.id);
+  const ids = c.store.nodes.value.filter((n) => !n.removed).map((n) => n.id);
   const state = [
     ch.isolated !== undefined ? `${ch.rogue ? 'rogue' : 'isolated'}: node ${ch.isolated}` : 'no partition',
     ch.slow ? 'slow network 500 ms' : 'network fast',
@@ -29,7 +29,7 @@ export function Chaos() {
             </button>
           ))}
         </div>
-        <p>Network partition 1 vs 2: the minority cannot commit, the majority goes on; after Heal it converges.</p>
+        <p>Network partition, one node against the rest: the minority cannot commit, the majority goes on; after Heal it converges.</p>
       </div>
       <div class="scenario">
         <button type="button" aria-pressed={ch.slow} onClick={() => c.slow(!ch.slow)}>
@@ -80,7 +80,7 @@ export function Chaos() {
       </div>
       <p class="hint">
         {c.caps.restart
-          ? 'Restart All: every node recovers from its own IndexedDB. Reset: deletes the databases.'
+          ? 'Restart All: every node recovers from its own IndexedDB. Reset: deletes the databases and goes back to three nodes.'
           : 'Kill Node crashes the process (POST /v1/admin/crash); whoever runs it restarts it, and its card comes back.'}
       </p>
     </section>

@@ -1,4 +1,4 @@
-import { ProgressState, type PeerStatus } from '../../shim/index.js';
+import { progressStateName, type PeerStatus } from '../../shim/index.js';
 import type { NodeView } from '../cluster/store.js';
 import { useCluster } from './context.js';
 
@@ -6,7 +6,7 @@ const PALETTE = ['#3b82f6', '#a855f7', '#14b8a6', '#f97316', '#ec4899', '#84cc16
 
 /** The leader's view of a follower, as a line under its log. */
 function ProgressLine({ n, p }: { n: NodeView; p: PeerStatus }) {
-  const state = p.state === ProgressState.Replicate ? 'replicate' : 'probe';
+  const state = progressStateName(p.state);
   return (
     <span
       class="progress"
@@ -17,6 +17,7 @@ function ProgressLine({ n, p }: { n: NodeView; p: PeerStatus }) {
       data-active={String(p.active)}
     >
       match {String(p.match)} · next {String(p.next)} · {state}
+      {p.learner ? ' · learner' : ''}
       {p.active ? '' : ' · inactive'}
       {p.inflight > 0n ? ` · ${p.inflight} in flight` : ''}
     </span>
@@ -35,16 +36,22 @@ export function LogView() {
     <section class="panel" aria-label="Logs">
       <h2>Replicated logs</h2>
       <p class="hint">
-        One cell per entry (newest 64), colour = term; faded = not yet committed on that node. Under a follower: the leader's
-        match and next index for it (underlined / outlined cell).
+        One cell per entry (newest 64), colour = term; faded = not yet committed on that node; "snapshot ≤ N": entries up to N
+        compacted into the node's snapshot. Under a follower: the leader's match and next index for it (underlined / outlined cell).
       </p>
-      {store.nodes.value.map((n) => {
+      {store.nodes.value.filter((n) => !n.removed).map((n) => {
         const commit = n.status?.commit ?? 0n;
+        const snap = n.status?.snapshot ?? 0n;
         const p = leader !== undefined && leader.id !== n.id ? leader.status?.progress.find((x) => x.id === n.id) : undefined;
         return (
           <div class="logrow" key={String(n.id)}>
             <span class="logname">N{String(n.id)}</span>
             <div class="cells">
+              {snap > 0n ? (
+                <span class="snapblock" data-testid={`snapblock-${n.id}`} title={`entries 1 to ${snap} are compacted into a snapshot`}>
+                  snapshot ≤ {String(snap)}
+                </span>
+              ) : null}
               {n.terms.map((t, i) => {
                 const index = n.firstIndex + BigInt(i);
                 const committed = index <= commit;

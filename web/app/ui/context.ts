@@ -19,6 +19,8 @@ export interface Capabilities {
   transfer: boolean;
   /** The messages between the nodes, drawn over the cards. */
   traffic: boolean;
+  /** Add node, Remove: grow and shrink the cluster. */
+  membership: boolean;
 }
 
 /** The controls the components call; both controllers implement them. */
@@ -38,6 +40,10 @@ export interface Dashboard {
   heal(): void;
   setPreVote(on: boolean): void;
   transfer(id: bigint): void;
+  /** Adds a node: it joins as a learner, catches up and is promoted (caps.membership). */
+  addNode(): Promise<void>;
+  /** Removes node id from the cluster through the leader (caps.membership). */
+  removeNode(id: bigint): Promise<void>;
 }
 
 export const ClusterContext = createContext<Dashboard | undefined>(undefined);
