@@ -5,10 +5,24 @@ import (
 	"github.com/wraft/wraft/raft"
 )
 
+// leaderSnapshotFactor is how many times SnapshotEntries a leader's log
+// grows past its last snapshot before it takes the next.
+const leaderSnapshotFactor = 4
+
 // maybeSnapshot snapshots the store and compacts the log once the log
 // holds SnapshotEntries applied entries past the last snapshot.
+//
+// A leader waits for four times as many: serializing a large store pauses
+// the core, and a leader that pauses stops its heartbeats, which can make
+// the followers elect another; a follower that pauses only delays its
+// acknowledgements. Followers, which snapshot at the same index, so keep
+// out of the leader's way.
 func (e *Engine) maybeSnapshot() (raft.Snapshot, bool) {
-	if e.applied < e.node.SnapshotIndex()+uint64(e.cfg.SnapshotEntries) {
+	every := uint64(e.cfg.SnapshotEntries)
+	if e.node.Leader() == e.node.ID() {
+		every *= leaderSnapshotFactor
+	}
+	if e.applied < e.node.SnapshotIndex()+every {
 		return raft.Snapshot{}, false
 	}
 	snap := raft.Snapshot{

@@ -23,7 +23,8 @@ import (
 const testToken = "test-token"
 
 // cluster is three (or n) in-process nodes on 127.0.0.1, each with the
-// native core, its own temporary data directory and fsync off.
+// native core, its own temporary data directory and (unless
+// clusterOptions.sync) fsync off.
 type cluster struct {
 	t     *testing.T
 	peers map[uint64]string
@@ -43,6 +44,8 @@ type clusterOptions struct {
 	apis bool
 	// snapshotEntries is every node's engine SnapshotEntries (0: default).
 	snapshotEntries int
+	// sync turns fsync on.
+	sync bool
 }
 
 // newCluster starts a cluster of three nodes with admin token testToken,
@@ -76,7 +79,7 @@ func newClusterWith(t *testing.T, o clusterOptions) *cluster {
 	for id := uint64(1); id <= uint64(o.size); id++ {
 		cfg := server.Config{
 			ID: id, Peers: c.peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", AdminToken: o.token, NoSync: true,
+			NewCore: host.Native, CoreName: "native", AdminToken: o.token, NoSync: !o.sync,
 			Logger: testLogger(),
 		}
 		if o.apis {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wraft/wraft/engine"
@@ -53,6 +54,11 @@ type Node struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
+
+	// snapshots counts the snapshots being written in the background, at
+	// most one (snapshotting).
+	snapshots    sync.WaitGroup
+	snapshotting atomic.Bool
 }
 
 // call is a client request travelling to the loop and its answer back.
@@ -255,6 +261,7 @@ func (n *Node) Stop() error {
 	_ = n.http.Shutdown(ctx)
 	n.tr.Close()
 	n.closeCore()
+	n.snapshots.Wait()
 	return n.wal.Close()
 }
 
@@ -406,6 +413,19 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 	for i, ef := range effects {
 		switch ef := ef.(type) {
 		case engine.Persist:
+			if len(ef.Entries) == 0 && ef.HardState.Term == n.durable.Term && ef.HardState.Vote == n.durable.Vote {
+				// Only the commit index moved. Raft keeps it in volatile
+				// state (Figure 2): a node that restarts with an older one
+				// learns it again from the leader, and nothing it sent
+				// depends on it. So it is written without waiting for the
+				// disk (the next fsync carries it), and the replies and
+				// messages after it need not wait: one fsync less on the
+				// path of every write.
+				if _, err := n.wal.Enqueue(ef.HardState, nil); err != nil {
+					return fmt.Errorf("server: persist: %w", err)
+				}
+				continue
+			}
 			start := time.Now()
 			if err := n.wal.Save(ef.HardState, ef.Entries); err != nil {
 				return fmt.Errorf("server: persist: %w", err)
@@ -416,9 +436,20 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 				*next = append(*next, engine.StorageAck{Index: ef.Entries[k-1].Index, Term: ef.Entries[k-1].Term})
 			}
 		case engine.SaveSnapshot:
-			// Synchronous, in effect order: no later Persist or Send of
-			// the batch goes before it is durable (sendEarly sends none
-			// after a SaveSnapshot).
+			if ef.KeepLog {
+				// The log still holds every entry this snapshot covers, so
+				// nothing after it waits for it: it is written in the
+				// background, and writing a large store's snapshot cannot
+				// stall the heartbeats of this loop. Its mark lets the WAL
+				// drop those entries once it is durable.
+				n.saveSnapshotInBackground(ef.Snapshot)
+				continue
+			}
+			// A snapshot from the leader that replaces the log: synchronous,
+			// in effect order, so no later Persist or Send of the batch
+			// goes before it is durable (sendEarly sends none after a
+			// SaveSnapshot); after any background snapshot.
+			n.snapshots.Wait()
 			start := time.Now()
 			if err := n.wal.SaveSnapshot(ef.Snapshot, ef.KeepLog); err != nil {
 				return fmt.Errorf("server: save the snapshot at index %d: %w", ef.Snapshot.Meta.Index, err)
@@ -520,6 +551,7 @@ func (n *Node) setStatus(s engine.Status) {
 // recreate replaces a failed core with a new one built from storage.
 func (n *Node) recreate() error {
 	n.closeCore()
+	n.snapshots.Wait()
 	if err := n.wal.Close(); err != nil {
 		return fmt.Errorf("server: close storage to recover the core: %w", err)
 	}
@@ -529,6 +561,31 @@ func (n *Node) recreate() error {
 	}
 	n.wal = wal
 	return n.newCore(st)
+}
+
+// saveSnapshotInBackground writes a snapshot the log still covers, unless
+// the previous one is still being written (the next will do).
+func (n *Node) saveSnapshotInBackground(s raft.Snapshot) {
+	if !n.snapshotting.CompareAndSwap(false, true) {
+		n.log.Info("snapshot skipped: the previous one is still being written", "index", s.Meta.Index)
+		return
+	}
+	n.snapshots.Add(1)
+	wal := n.wal
+	go func() {
+		defer n.snapshots.Done()
+		defer n.snapshotting.Store(false)
+		start := time.Now()
+		if err := wal.SaveSnapshot(s, true); err != nil {
+			// Not fatal: the WAL still holds what it covers. A broken disk
+			// fails the next save of the loop.
+			n.log.Error("cannot save the snapshot", "index", s.Meta.Index, "err", err)
+			return
+		}
+		n.metrics.persist.Observe(time.Since(start).Seconds())
+		n.log.Info("snapshot saved", "index", s.Meta.Index, "term", s.Meta.Term, "bytes", len(s.Data),
+			"took", time.Since(start).Round(time.Millisecond))
+	}()
 }
 
 func (n *Node) fail(err error) {
