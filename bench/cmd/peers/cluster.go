@@ -141,14 +141,15 @@ func peerList(ports []int) string {
 }
 
 // wraftSpec runs bin/wraft node with the given core ("native" or "wasm").
-func wraftSpec(bin, core string) spec {
+// snapEntries is its --snapshot-entries.
+func wraftSpec(bin, core string, snapEntries int) spec {
 	return spec{
 		name: "wraft-" + core,
 		bin:  bin,
 		args: func(id int, peer, client []int, data string) []string {
 			return []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
 				"--api", "127.0.0.1:" + strconv.Itoa(client[id-1]), "--data", data, "--core", core,
-				"--log-level", "warn"}
+				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn"}
 		},
 		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
 	}

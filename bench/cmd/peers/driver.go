@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -30,7 +31,23 @@ type driver interface {
 	// leader, in steady state, as a tuned client does). HTTP writers follow
 	// "not-leader" answers; etcd's members forward writes to the leader.
 	writer(ctx context.Context, id uint64) (writer, error)
+	// state returns what node id reports of itself (soak and memory
+	// modes).
+	state(ctx context.Context, id uint64) (nodeState, error)
 	close()
+}
+
+// nodeState is one node's view of the cluster, as its status API reports
+// it. Leader is a node id (1..3) or 0.
+type nodeState struct {
+	Term, Leader, Commit, Applied uint64
+	// Snapshot is the index of the newest snapshot; SnapshotKnown is
+	// false where the system does not report it (etcd).
+	Snapshot      uint64
+	SnapshotKnown bool
+	// Keys is the number of keys in the node's store, or -1 if the
+	// system does not report it (etcd).
+	Keys int
 }
 
 // writer is one client: it has at most one request outstanding.
@@ -108,6 +125,18 @@ func (d *httpDriver) writer(_ context.Context, id uint64) (writer, error) {
 		return nil, fmt.Errorf("writer: no node %d", id)
 	}
 	return &httpWriter{d: d, client: rand.Uint64()>>1 | 1, cur: int(id - 1)}, nil
+}
+
+func (d *httpDriver) state(ctx context.Context, id uint64) (nodeState, error) {
+	if id < 1 || int(id) > len(d.eps) {
+		return nodeState{}, fmt.Errorf("state: no node %d", id)
+	}
+	st, err := d.status(ctx, id)
+	if err != nil {
+		return nodeState{}, err
+	}
+	return nodeState{Term: st.Term, Leader: st.Leader, Commit: st.Commit, Applied: st.Applied,
+		Snapshot: st.Snapshot, SnapshotKnown: true, Keys: st.Keys}, nil
 }
 
 func (d *httpDriver) close() { d.tr.CloseIdleConnections() }
@@ -190,6 +219,9 @@ func pause(ctx context.Context, d time.Duration) {
 type etcdDriver struct {
 	eps []string // "127.0.0.1:port", in id order
 	adm *clientv3.Client
+
+	mu      sync.Mutex
+	members map[uint64]uint64 // member id -> node id, as statuses reveal them
 }
 
 func newEtcdDriver(eps []string) (driver, error) {
@@ -197,7 +229,7 @@ func newEtcdDriver(eps []string) (driver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &etcdDriver{eps: eps, adm: adm}, nil
+	return &etcdDriver{eps: eps, adm: adm, members: map[uint64]uint64{}}, nil
 }
 
 func newEtcdClient(eps []string) (*clientv3.Client, error) {
@@ -247,6 +279,35 @@ func (d *etcdDriver) writer(_ context.Context, id uint64) (writer, error) {
 		return nil, err
 	}
 	return &etcdWriter{c: c}, nil
+}
+
+// state maps the member's status onto nodeState: Commit is its raft
+// index, Applied its applied index, Leader a node id once every member's
+// id is known (0 before).
+func (d *etcdDriver) state(ctx context.Context, id uint64) (nodeState, error) {
+	if id < 1 || int(id) > len(d.eps) {
+		return nodeState{}, fmt.Errorf("state: no node %d", id)
+	}
+	sctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	st, err := d.adm.Status(sctx, d.eps[id-1])
+	if err != nil {
+		return nodeState{}, fmt.Errorf("status of %s: %w", d.eps[id-1], err)
+	}
+	d.mu.Lock()
+	d.members[st.Header.MemberId] = id
+	lead := d.members[st.Leader]
+	if lead == 0 && st.Leader != 0 {
+		// The leader's member id is not known yet: ask every member once.
+		for i, ep := range d.eps {
+			if s2, err := d.adm.Status(sctx, ep); err == nil {
+				d.members[s2.Header.MemberId] = uint64(i + 1)
+			}
+		}
+		lead = d.members[st.Leader]
+	}
+	d.mu.Unlock()
+	return nodeState{Term: st.RaftTerm, Leader: lead, Commit: st.RaftIndex, Applied: st.RaftAppliedIndex, Keys: -1}, nil
 }
 
 func (d *etcdDriver) close() { _ = d.adm.Close() }

@@ -10,6 +10,12 @@
 // results as JSON and an SVG chart of p99 latency against throughput.
 //
 // Run it from the bench directory: go run ./cmd/peers [-quick].
+//
+// Two other modes measure single goals of the issue instead of the table:
+// -soak 10m runs a cluster under full load for that long and reports
+// every leader and term change it saw (soak.go); -memory-keys 100000
+// loads that many keys and reports each node's resident memory before
+// and after a snapshot (memory.go).
 package main
 
 import (
@@ -42,6 +48,11 @@ type options struct {
 	rounds    int
 	valueSize int
 	keep      bool
+
+	soak            time.Duration // soak mode when > 0
+	soakClients     int
+	memoryKeys      int // memory mode when > 0
+	snapshotEntries int // wraft node --snapshot-entries
 }
 
 var allSystems = []string{"etcd", "hashicorp-raft", "wraft-native", "wraft-wasm"}
@@ -81,11 +92,47 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.rounds, "rounds", 0, "rounds of every client count; the best round counts (default 2; quick 1)")
 	fs.IntVar(&o.valueSize, "value-size", 256, "value size in bytes (keys are 8 bytes)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' data directories and logs")
+	fs.DurationVar(&o.soak, "soak", 0, "soak mode: run each system (default wraft-native) under full load for this long "+
+		"and count leader and term changes (e.g. -soak 10m); writes results/soak-latest.json")
+	fs.IntVar(&o.soakClients, "soak-clients", 100, "clients in the soak")
+	fs.IntVar(&o.memoryKeys, "memory-keys", 0, "memory mode: load this many distinct keys (of -value-size bytes) into "+
+		"each system and report every node's VmRSS and VmHWM, before and after a snapshot (e.g. -memory-keys 100000); "+
+		"writes results/memory-latest.json")
+	fs.IntVar(&o.snapshotEntries, "snapshot-entries", 10000, "wraft node --snapshot-entries (its default is 10000)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case o.soak < 0:
+		return o, fmt.Errorf("-soak %s: want a positive duration", o.soak)
+	case o.soak > 0 && o.soak < 10*time.Second:
+		return o, fmt.Errorf("-soak %s is too short (at least 10s)", o.soak)
+	case o.soakClients < 1 || o.soakClients > 1000:
+		return o, fmt.Errorf("-soak-clients %d: want 1 to 1000", o.soakClients)
+	case o.memoryKeys < 0 || o.memoryKeys > 10_000_000:
+		return o, fmt.Errorf("-memory-keys %d: want 1 to 10000000", o.memoryKeys)
+	case o.soak > 0 && o.memoryKeys > 0:
+		return o, errors.New("-soak and -memory-keys are separate modes: give one")
+	case o.snapshotEntries < 2:
+		return o, fmt.Errorf("-snapshot-entries %d: want at least 2", o.snapshotEntries)
+	case set["soak-clients"] && o.soak == 0:
+		return o, errors.New("-soak-clients needs -soak")
+	}
+	if o.soak > 0 || o.memoryKeys > 0 {
+		if !set["systems"] && o.soak > 0 {
+			*systems = "wraft-native"
+		}
+		if !set["out"] {
+			o.out = "results/soak-latest.json"
+			if o.memoryKeys > 0 {
+				o.out = "results/memory-latest.json"
+			}
+		}
 	}
 	for _, s := range strings.Split(*systems, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -189,7 +236,7 @@ func run(ctx context.Context, o options) error {
 			if _, err := os.Stat(bin); err != nil {
 				return fmt.Errorf("wraft binary: %w (run make build at the top level)", err)
 			}
-			specs[s] = wraftSpec(bin, strings.TrimPrefix(s, "wraft-"))
+			specs[s] = wraftSpec(bin, strings.TrimPrefix(s, "wraft-"), o.snapshotEntries)
 			res.Versions[s] = wraftVersion(ctx, bin)
 		}
 	}
@@ -201,6 +248,31 @@ func run(ctx context.Context, o options) error {
 		defer os.RemoveAll(tmp)
 	}
 	value := []byte(strings.Repeat("v", o.valueSize))
+	if o.soak > 0 {
+		sr := &SoakResults{Started: res.Started, Machine: res.Machine, Versions: res.Versions, Duration: o.soak.Seconds()}
+		if err := soakMode(ctx, specs, tmp, o, value, sr); err != nil {
+			return err
+		}
+		if err := writeJSON(o.out, sr); err != nil {
+			return err
+		}
+		printSoak(os.Stdout, sr)
+		fmt.Printf("\nresults: %s  (%.0f s in all)\n", o.out, time.Since(began).Seconds())
+		return nil
+	}
+	if o.memoryKeys > 0 {
+		mr := &MemResults{Started: res.Started, Machine: res.Machine, Versions: res.Versions,
+			SnapshotEntries: o.snapshotEntries}
+		if err := memoryMode(ctx, specs, tmp, o, value, mr); err != nil {
+			return err
+		}
+		if err := writeJSON(o.out, mr); err != nil {
+			return err
+		}
+		printMemory(os.Stdout, mr)
+		fmt.Printf("\nresults: %s  (%.0f s in all)\n", o.out, time.Since(began).Seconds())
+		return nil
+	}
 	if err := measure(ctx, specs, tmp, o, value, res); err != nil {
 		return err
 	}

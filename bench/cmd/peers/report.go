@@ -78,7 +78,7 @@ func (r *Results) ratio(name string, n int) float64 {
 	return sl.Throughput / el.Throughput
 }
 
-func writeJSON(path string, r *Results) error {
+func writeJSON(path string, r any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}

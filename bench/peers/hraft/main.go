@@ -3,7 +3,8 @@
 // client API, so that the peers benchmark can drive both with one client:
 //
 //	PUT /v1/kv/{key}   body = value; answers {"code":"ok"} once Apply commits
-//	GET /v1/status     {"id":1,"role":"leader","leader":1,"pid":4242}
+//	GET /v1/status     {"id":1,"role":"leader","term":2,"leader":1,"commit":9,
+//	                    "applied":9,"snapshot":0,"keys":7,"pid":4242}
 //
 // A node that does not lead answers a PUT with {"code":"not-leader",
 // "leader":N} (N = 0 while no leader is known). BatchApplyCh is on and the
@@ -58,10 +59,15 @@ type reply struct {
 // status is the JSON answer to GET /v1/status, a subset of wraft's
 // api.Status.
 type status struct {
-	ID     uint64 `json:"id"`
-	Role   string `json:"role"`
-	Leader uint64 `json:"leader"`
-	PID    int    `json:"pid"`
+	ID       uint64 `json:"id"`
+	Role     string `json:"role"`
+	Term     uint64 `json:"term"`
+	Leader   uint64 `json:"leader"`
+	Commit   uint64 `json:"commit"`
+	Applied  uint64 `json:"applied"`
+	Snapshot uint64 `json:"snapshot"` // index of the newest snapshot (0 if none)
+	Keys     int    `json:"keys"`
+	PID      int    `json:"pid"`
 }
 
 func run(args []string) error {
@@ -129,7 +135,7 @@ func run(args []string) error {
 		return fmt.Errorf("bootstrap: %w", err)
 	}
 
-	srv := &http.Server{Addr: *api, Handler: handler(r, *id), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *api, Handler: handler(r, fsm, *id), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	sigs := make(chan os.Signal, 1)
@@ -164,7 +170,7 @@ func parsePeers(s string) (map[uint64]string, error) {
 	return out, nil
 }
 
-func handler(r *raft.Raft, id uint64) http.Handler {
+func handler(r *raft.Raft, fsm *kvFSM, id uint64) http.Handler {
 	mux := http.NewServeMux()
 	leaderID := func() uint64 {
 		_, lid := r.LeaderWithID()
@@ -189,7 +195,12 @@ func handler(r *raft.Raft, id uint64) http.Handler {
 	})
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
 		role := strings.ToLower(r.State().String())
-		writeJSON(w, http.StatusOK, status{ID: id, Role: role, Leader: leaderID(), PID: os.Getpid()})
+		snap, _ := strconv.ParseUint(r.Stats()["last_snapshot_index"], 10, 64)
+		fsm.mu.Lock()
+		keys := len(fsm.data)
+		fsm.mu.Unlock()
+		writeJSON(w, http.StatusOK, status{ID: id, Role: role, Term: r.CurrentTerm(), Leader: leaderID(),
+			Commit: r.CommitIndex(), Applied: r.AppliedIndex(), Snapshot: snap, Keys: keys, PID: os.Getpid()})
 	})
 	return mux
 }
