@@ -404,3 +404,24 @@ func TestInitMembers(t *testing.T) {
 		t.Errorf("engine.New of the decoded init: %v", err)
 	}
 }
+
+func TestDecodeInputsTo(t *testing.T) {
+	first := []engine.Input{engine.Tick{}, engine.StorageAck{Index: 4, Term: 2}, engine.Transfer{To: 3}}
+	second := []engine.Input{engine.Read{RequestID: 9, Key: "k"}}
+	in, err := abi.DecodeInputsTo(nil, abi.AppendInputs(nil, first))
+	if err != nil || !reflect.DeepEqual(in, first) {
+		t.Fatalf("first batch: have %+v, %v, want %+v", in, err, first)
+	}
+	reused := &in[0]
+	in, err = abi.DecodeInputsTo(in, abi.AppendInputs(nil, second))
+	if err != nil || !reflect.DeepEqual(in, second) {
+		t.Fatalf("second batch: have %+v, %v, want %+v", in, err, second)
+	}
+	if &in[0] != reused {
+		t.Errorf("second batch decoded into a new slice, want the first one reused")
+	}
+	in, err = abi.DecodeInputsTo(in, []byte{abi.Version, 2, 1, 77})
+	if err == nil || len(in) != 0 {
+		t.Errorf("bad batch: have %+v, %v, want an empty slice and an error", in, err)
+	}
+}

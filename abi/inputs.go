@@ -1,6 +1,7 @@
 package abi
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/wraft/wraft/engine"
@@ -71,13 +72,25 @@ func AppendInputs(b []byte, in []engine.Input) []byte {
 // a proposer leaves them empty. An empty batch decodes as nil. The inputs
 // share no memory with b.
 func DecodeInputs(b []byte) ([]engine.Input, error) {
+	in, err := DecodeInputsTo(nil, b)
+	if len(in) == 0 {
+		return nil, err
+	}
+	return in, err
+}
+
+// DecodeInputsTo is DecodeInputs appending to dst[:0], so that a caller
+// that decodes batch after batch reuses one slice: raft.wasm does, once
+// per wraft_handle. On error it returns an empty slice and the error.
+// Only the slice is reused: each input, and every byte slice and string in
+// it, is new and shares no memory with dst's old contents or with b, so
+// the engine may keep them. The caller should clear the slice once done
+// with the inputs, to drop its references to them.
+func DecodeInputsTo(dst []engine.Input, b []byte) ([]engine.Input, error) {
 	r := wire.NewReader(b, "abi: inputs")
 	r.Version(Version)
 	n := r.Count("batch", MaxBatchItems, 1)
-	var in []engine.Input
-	if n > 0 {
-		in = make([]engine.Input, 0, n)
-	}
+	in := slices.Grow(dst[:0], n)
 	for range n {
 		x := readInput(r)
 		if r.Err() != nil {
@@ -86,7 +99,8 @@ func DecodeInputs(b []byte) ([]engine.Input, error) {
 		in = append(in, x)
 	}
 	if err := r.Done(); err != nil {
-		return nil, err
+		clear(in)
+		return in[:0], err
 	}
 	return in, nil
 }

@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -193,6 +194,17 @@ func BenchmarkExportCall(b *testing.B) {
 			}
 		}
 	})
+	b.Run("alloc", func(b *testing.B) {
+		cpu := startCPU()
+		defer cpu.report(b)
+		for b.Loop() {
+			cpu.ops++
+			stack[0] = 64
+			if err := alloc.CallWithStack(ctx, stack); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	empty := abi.AppendInputs(nil, nil)
 	b.Run("handle_empty", func(b *testing.B) {
 		cpu := startCPU()
@@ -212,3 +224,54 @@ func BenchmarkExportCall(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkHandleBatch is one Handle call carrying n proposals (SETs of a
+// 100-byte value to n keys) and the StorageAck of the previous call's
+// Persist, on a single-node leader: how the fixed cost of a call spreads
+// over the inputs of a batch. proposals/s is committed writes per second.
+func BenchmarkHandleBatch(b *testing.B) {
+	value := make([]byte, 100)
+	for _, n := range []int{1, 16, 64} {
+		for _, f := range factories(b) {
+			b.Run(fmt.Sprintf("n=%d/%s", n, f.name), func(b *testing.B) {
+				c, acks := leader(b, f.f)
+				var seq uint64
+				var ok int
+				cpu := startCPU()
+				for b.Loop() {
+					cpu.ops++
+					in := acks
+					for i := range n {
+						seq++
+						in = append(in, engine.Propose{RequestID: seq, Command: kv.Command{ClientID: 1, Seq: seq,
+							Op: kv.OpSet, Key: keys[i%len(keys)], Value: value}})
+					}
+					effs, err := c.Handle(in)
+					if err != nil {
+						b.Fatal(err)
+					}
+					acks = ackFor(effs)
+					for _, e := range effs {
+						if r, isReply := e.(engine.Reply); isReply && r.Code == engine.ReplyOK {
+							ok++
+						}
+					}
+				}
+				if seq > uint64(n) && ok < int(seq)-n {
+					b.Fatalf("%d proposals, %d ok replies: want all but the last batch answered", seq, ok)
+				}
+				b.ReportMetric(float64(ok)/b.Elapsed().Seconds(), "proposals/s")
+				cpu.report(b)
+			})
+		}
+	}
+}
+
+// keys are the keys BenchmarkHandleBatch writes.
+var keys = func() []string {
+	k := make([]string, 64)
+	for i := range k {
+		k[i] = fmt.Sprintf("key%02d", i)
+	}
+	return k
+}()

@@ -26,6 +26,8 @@ const (
 	// keepBytes is the largest input or output buffer kept for reuse by
 	// the next call; a larger one (a big restored log, say) is dropped.
 	keepBytes = 1 << 20
+	// keepInputs is the largest slice of decoded inputs kept for reuse.
+	keepInputs = 1 << 12
 	// maxStack bounds the goroutine stack appended to a panic's text.
 	maxStack = 4 << 10
 )
@@ -39,7 +41,8 @@ type newCoreFunc func(engine.Config, engine.Restored) (engine.Core, error)
 // since Go's collector frees unreferenced memory (it never moves it).
 //
 // Invariant: in is the buffer of the last alloc until the next alloc,
-// init or handle returns; out holds the last output until the next call.
+// init or handle returns; out holds the last output until the next call;
+// inputs is empty (and cleared) between calls.
 type instance struct {
 	newCore newCoreFunc
 	// core is the engine, or nil before a successful init.
@@ -51,6 +54,10 @@ type instance struct {
 	poison string
 	in     []byte
 	out    []byte
+	// inputs is the slice handle decodes each batch into, reused so that
+	// a call allocates only the inputs themselves. The engine keeps no
+	// reference to the slice, only to what its inputs hold.
+	inputs []engine.Input
 }
 
 func newInstance(f newCoreFunc) *instance { return &instance{newCore: f} }
@@ -155,11 +162,11 @@ func (x *instance) handle(ptr, n uint32) (out []byte) {
 	if bad != "" {
 		return x.fail("wraft_handle: " + bad)
 	}
-	in, err := abi.DecodeInputs(data)
-	if err != nil {
+	var err error
+	if x.inputs, err = abi.DecodeInputsTo(x.inputs, data); err != nil {
 		return x.fail("wraft_handle: " + err.Error())
 	}
-	effs, err := x.core.Handle(in)
+	effs, err := x.core.Handle(x.inputs)
 	if err != nil {
 		x.poison = "wraft_handle: " + err.Error()
 		return x.fail(x.poison)
@@ -184,8 +191,14 @@ func (x *instance) reuseOut() []byte {
 	return x.out[:0]
 }
 
-// release ends the input buffer's life: the next alloc may reuse it.
+// release ends the life of the input buffer and of the decoded inputs:
+// the next call may reuse both.
 func (x *instance) release() {
+	clear(x.inputs)
+	x.inputs = x.inputs[:0]
+	if cap(x.inputs) > keepInputs {
+		x.inputs = nil
+	}
 	if cap(x.in) > keepBytes {
 		x.in = nil
 		return
