@@ -136,8 +136,10 @@ func (e *Engine) collect() []Effect {
 	// only when it changed.
 	e.statusInto(&e.scratch)
 	if !e.hasStatus || !e.scratch.equal(e.lastStatus) {
+		// lastStatus is only ever replaced, never modified, so the report
+		// can share its slices.
 		e.lastStatus, e.hasStatus = e.scratch.clone(), true
-		out = append(out, StatusReport{Status: e.lastStatus.clone()})
+		out = append(out, StatusReport{Status: e.lastStatus})
 	}
 	return out
 }
