@@ -9,6 +9,10 @@ import (
 // grows past its last snapshot before it takes the next.
 const leaderSnapshotFactor = 4
 
+// snapshotPhases is how many distinct points in each snapshot interval
+// the nodes' ids spread their snapshots over.
+const snapshotPhases = 5
+
 // maybeSnapshot snapshots the store and compacts the log once the log
 // holds SnapshotEntries applied entries past the last snapshot.
 //
@@ -17,12 +21,19 @@ const leaderSnapshotFactor = 4
 // the followers elect another; a follower that pauses only delays its
 // acknowledgements. Followers, which snapshot at the same index, so keep
 // out of the leader's way.
+//
+// Nodes snapshot at indexes of their own, k*every + phase with a phase
+// that depends on the node's id: were the followers to pause together, the
+// leader would hear from no majority for a while and, with CheckQuorum,
+// step down.
 func (e *Engine) maybeSnapshot() (raft.Snapshot, bool) {
 	every := uint64(e.cfg.SnapshotEntries)
 	if e.node.Leader() == e.node.ID() {
 		every *= leaderSnapshotFactor
 	}
-	if e.applied < e.node.SnapshotIndex()+every {
+	phase := e.node.ID() % snapshotPhases * (every / snapshotPhases)
+	epoch := func(i uint64) uint64 { return (i + every - phase) / every }
+	if epoch(e.applied) <= epoch(e.node.SnapshotIndex()) {
 		return raft.Snapshot{}, false
 	}
 	snap := raft.Snapshot{
