@@ -16,10 +16,14 @@ import (
 // after each save, so that tests can damage copies of it and judge what
 // Open makes of them.
 type corpus struct {
-	dir    string            // where write lays it out
-	segs   []segment         // in seq order
-	files  map[string][]byte // by name
-	starts map[string][]int64
+	dir          string            // where write lays it out
+	segmentBytes int64             // the WAL's, which every Open of the corpus uses
+	segs         []segment         // in seq order
+	files        map[string][]byte // by name
+	starts       map[string][]int64
+	// dataEnds maps a file's name to where its records end: the newest
+	// segment is preallocated, zeros follow.
+	dataEnds map[string]int64
 	// states[m] is the State after the first m saves; ends[k] is where
 	// save k+1 ends.
 	states []State
@@ -42,7 +46,7 @@ func buildCorpus(t testing.TB, seed uint64, saves int, segmentBytes int64, maxPa
 	dir := t.TempDir()
 	w, st := openT(t, Options{Dir: dir, SegmentBytes: segmentBytes, NoSync: true})
 	w.maxPayload = maxPayload
-	c := &corpus{files: map[string][]byte{}, starts: map[string][]int64{}, states: []State{st}, next: newWorkload(seed, true)}
+	c := &corpus{segmentBytes: segmentBytes, files: map[string][]byte{}, starts: map[string][]int64{}, dataEnds: map[string]int64{}, states: []State{st}, next: newWorkload(seed, true)}
 	for range saves {
 		s := c.next.next()
 		at := position{w.seg.seq, w.size}
@@ -55,13 +59,18 @@ func buildCorpus(t testing.TB, seed uint64, saves int, segmentBytes int64, maxPa
 	}
 	closeT(t, w)
 	c.segs, _, _ = listSegments(dir)
-	for _, s := range c.segs {
+	for i, s := range c.segs {
 		b, err := os.ReadFile(filepath.Join(dir, s.name()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.files[s.name()] = b
-		for off := int64(0); off < int64(len(b)); {
+		data, ok := splitZeroTail(b)
+		if !ok || (len(data) < len(b) && i < len(c.segs)-1) {
+			t.Fatalf("%s: %d bytes of records, then %d not all zeros, or in an older segment", s.name(), len(data), len(b)-len(data))
+		}
+		c.dataEnds[s.name()] = int64(len(data))
+		for off := int64(0); off < int64(len(data)); {
 			c.starts[s.name()] = append(c.starts[s.name()], off)
 			off += headerBytes + int64(binary.LittleEndian.Uint32(b[off:]))
 		}
@@ -81,8 +90,12 @@ func (c *corpus) savesUpTo(p position) int {
 }
 
 // recordAt returns the start of the record holding byte off of a file, and
-// whether that record is the file's last.
+// whether that record is the file's last; for a byte of the zero tail after
+// the records, the end of the records and true.
 func (c *corpus) recordAt(name string, off int64) (start int64, last bool) {
+	if off >= c.dataEnds[name] {
+		return c.dataEnds[name], true
+	}
 	starts := c.starts[name]
 	for i := len(starts) - 1; i >= 0; i-- {
 		if starts[i] <= off {
@@ -160,7 +173,7 @@ func patchFile(path string, have, want []byte) error {
 // that the WAL takes the save that followed save m and reopens with it.
 func (c *corpus) expectOK(t testing.TB, dir string, m int, what string) {
 	t.Helper()
-	opts := Options{Dir: dir, NoSync: true}
+	opts := Options{Dir: dir, SegmentBytes: c.segmentBytes, NoSync: true}
 	w, st, err := Open(opts)
 	if err != nil {
 		t.Fatalf("%s: Open: %v (want the state after %d of %d saves)", what, err, m, len(c.ends))
@@ -183,7 +196,7 @@ func (c *corpus) expectOK(t testing.TB, dir string, m int, what string) {
 // expectCorrupt opens dir and wants a CorruptError naming one of names.
 func (c *corpus) expectCorrupt(t testing.TB, dir string, what string, names ...string) *CorruptError {
 	t.Helper()
-	w, _, err := Open(Options{Dir: dir, NoSync: true})
+	w, _, err := Open(Options{Dir: dir, SegmentBytes: c.segmentBytes, NoSync: true})
 	if err == nil {
 		w.Close()
 		t.Fatalf("%s: Open succeeded, want ErrCorrupt", what)
@@ -210,6 +223,10 @@ func testCorpus(t *testing.T) *corpus {
 	for _, b := range c.files {
 		size += len(b)
 	}
+	newest := c.segs[len(c.segs)-1].name()
+	if tail := int64(len(c.files[newest])) - c.dataEnds[newest]; tail < 100 {
+		t.Fatalf("corpus's newest segment has a zero tail of %d bytes, want one to damage", tail)
+	}
 	t.Logf("corpus: %d saves, %d entries, %d segments, %d bytes", len(c.ends), len(c.states[len(c.ends)].Entries), len(c.segs), size)
 	return c
 }
@@ -217,7 +234,8 @@ func testCorpus(t *testing.T) *corpus {
 // TestFlipEveryByte flips one bit of every byte of every segment in turn.
 // In an older segment, or before the newest segment's last record, Open
 // must refuse with the file and the damaged record's offset; in the last
-// record it must lose that record's save and nothing else.
+// record it must lose that record's save and nothing else; in the zero
+// tail after it (the newest segment is preallocated), nothing.
 func TestFlipEveryByte(t *testing.T) {
 	c := testCorpus(t)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -326,7 +344,7 @@ func TestRandomDamage(t *testing.T) {
 			}
 			return b
 		})
-		w, st, err := Open(Options{Dir: dir, NoSync: true})
+		w, st, err := Open(Options{Dir: dir, SegmentBytes: c.segmentBytes, NoSync: true})
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("case %d: %v", i, err)

@@ -141,11 +141,13 @@ func TestCrash(t *testing.T) {
 }
 
 // simulatePowerLoss damages the newest segment in dir as a power loss
-// could: it cuts it at a random point after the end of save number durable
-// (saves counted from the start of the log; they were fsynced before the
-// child reported them) or after the segment's header (which was fsynced
-// before the segment got its name), and may add zeros or garbage after the
-// cut (blocks allocated but never written).
+// could: from a random point after the end of save number durable (saves
+// counted from the start of the log; they were fsynced before the child
+// reported them) or after the segment's header (which was fsynced before
+// the segment got its name), it either cuts the file and may add zeros or
+// garbage after the cut (blocks allocated but never written), or, as in a
+// preallocated file whose size does not change, zeros everything and may
+// put garbage at the start.
 func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 	t.Helper()
 	segs, _, err := listSegments(dir)
@@ -164,8 +166,8 @@ func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 		}
 		for off := int64(0); off+headerBytes <= int64(len(b)); {
 			end := off + headerBytes + int64(binary.LittleEndian.Uint32(b[off:]))
-			if end > int64(len(b)) {
-				break
+			if end > int64(len(b)) || binary.LittleEndian.Uint32(b[off+4:]) != recordCRC(b[off:], b[off+headerBytes:end]) {
+				break // the end of the records: a zero tail, or a torn one
 			}
 			if recordType(b[off+8]) == recSave {
 				saves++
@@ -195,7 +197,13 @@ func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, append(b[:cut], junk...), 0o600); err != nil {
+	if rng.IntN(2) == 0 {
+		b = append(b[:cut], junk...)
+	} else {
+		clear(b[cut:])
+		copy(b[cut:], junk)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

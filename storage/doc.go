@@ -27,8 +27,15 @@
 // next entry had when the segment was created (the log's last index + 1).
 // A segment begins with a header record and then holds save records. Saves
 // go to the newest segment; once a write leaves it at SegmentBytes or more,
-// a new one is created, written to a .tmp file, fsynced, renamed into
-// place, and the directory fsynced. Older segments never change again.
+// a new one is created, written to a .tmp file, preallocated to
+// SegmentBytes (fallocate, on Linux, where the filesystem can), fsynced,
+// renamed into place, and the directory fsynced. Older segments never
+// change again; the newest is preallocated, so its records are followed by
+// zeros to the end of the file (a segment fills the preallocation before
+// it is left; if not, its tail is cut first). A write into the
+// preallocated tail leaves the file's size as it was and is made durable
+// with fdatasync; a write that changes the size (or a preallocation) with
+// a full fsync.
 //
 // A snapshot file holds one snapshot: the magic "wraftsnp", a version
 // byte (1), the meta (a uvarint length, then wire.AppendSnapshotMeta),
@@ -44,7 +51,8 @@
 //
 // # Records
 //
-// A segment is a sequence of records, with no padding:
+// A segment is a sequence of records, with no padding, then, in the newest
+// segment only, zeros to the end of the file:
 //
 //	offset  size  field
 //	0       4     n: payload length, little-endian uint32, at most 64 MiB
@@ -83,16 +91,20 @@
 // Open reads the segments in order and applies their saves and marks,
 // checking each against the log so far (see ErrInvalid for the rules:
 // contiguous entries, terms that never go down, nothing committed
-// overwritten, and so on). The
+// overwritten, and so on). Where a record would begin, zeros to the end
+// of the newest segment are the end of the log (no record header is all
+// zeros: the type is never 0), and new saves are written there; zeros
+// followed by anything else are an unreadable record. The
 // first record that cannot be read (a short header or payload, a length
 // over the limit, a checksum mismatch) ends the log if it is a torn tail: it
 // is in the newest segment and no valid record follows it anywhere in the
 // file. Open then truncates the file there (removing the segment if not even
-// its header survived), fsyncs, logs a warning and goes on. Anything else is
+// its header survived), fsyncs, logs a warning and goes on; the next save
+// preallocates the segment again. Anything else is
 // corruption, and Open fails with a *CorruptError (wrapping ErrCorrupt) that
 // names the file and byte offset: an unreadable record in an older segment
-// or with valid records after it, a checksum-valid record whose content is
-// wrong, a missing segment.
+// or with valid records after it, zeros after an older segment's records,
+// a checksum-valid record whose content is wrong, a missing segment.
 //
 // A crash can leave only a torn tail: a process killed with SIGKILL leaves a
 // prefix of its last write, and a machine that loses power loses at most

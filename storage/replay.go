@@ -2,12 +2,14 @@ package storage
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/wraft/wraft/raft"
@@ -24,13 +26,14 @@ type replay struct {
 	// haveSnaps: the directory holds snapshot files.
 	haveSnaps bool
 
-	// The newest segment that survived, if haveLast, and its size after
-	// any repair; else the seq the first new segment takes.
+	// The newest segment that survived, if haveLast, and the size of its
+	// data after any repair; else the seq the first new segment takes.
 	haveLast bool
 	lastSeg  segment
 	lastSize int64
 	nextSeq  uint64
-	// prevSize is the size of the last segment replayed (and kept).
+	// prevSize is the size of the data of the last segment replayed (and
+	// kept).
 	prevSize int64
 }
 
@@ -63,9 +66,10 @@ func (r *replay) run(segs []segment) error {
 	return nil
 }
 
-// segment replays one segment file. It returns the file's size after any
-// repair, 0 if it removed the file (only the newest segment, whose header
-// was torn).
+// segment replays one segment file. It returns the size of its data after
+// any repair (where the records end: a zero tail after them, from
+// preallocation, is not data), 0 if it removed the file (only the newest
+// segment, whose header was torn).
 func (r *replay) segment(path string, seg segment, first, last bool) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -82,6 +86,18 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 		groupFrom int64        = -1
 	)
 	for rd.off < rd.size {
+		if rd.off > 0 {
+			zeros, reason, err := rd.zeroTail()
+			if err != nil {
+				return 0, err
+			}
+			if reason != "" {
+				return r.badRecord(f, path, seg, rd.off, groupFrom, rd.size, first, last, reason)
+			}
+			if zeros {
+				break
+			}
+		}
 		t, payload, reason, err := rd.next()
 		if err != nil {
 			return 0, err
@@ -149,8 +165,12 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 		return r.badRecord(f, path, seg, 0, -1, rd.size, first, last, "segment is empty")
 	case groupFrom >= 0:
 		return r.badRecord(f, path, seg, rd.off, groupFrom, rd.size, first, last, "save ends without its final record")
+	case rd.off < rd.size && !last:
+		// Rotation cuts the tail: only a segment grown since has one.
+		return 0, &CorruptError{Path: path, Offset: rd.off,
+			Reason: fmt.Sprintf("%d zero bytes after the last record in a segment that is not the newest", rd.size-rd.off)}
 	}
-	return rd.size, nil
+	return rd.off, nil
 }
 
 // header checks a segment's first record, of type t, against the segment's
@@ -194,6 +214,40 @@ type recordReader struct {
 	br      *bufio.Reader
 	hdr     [headerBytes]byte
 	payload []byte // reused
+}
+
+// zeroTail reports whether the file holds only zeros from off on: the end
+// of the data, in a preallocated segment. If the record header at off is
+// zeros but a nonzero byte follows, it returns why the record cannot be
+// read. It reads from off on only if the first byte there is zero.
+func (rd *recordReader) zeroTail() (zeros bool, reason string, err error) {
+	if b, err := rd.br.Peek(1); err != nil {
+		return false, "", fmt.Errorf("storage: read %s: %w", rd.path, err)
+	} else if b[0] != 0 {
+		return false, "", nil
+	}
+	zero := make([]byte, 64<<10)
+	for at := rd.off; at < rd.size; {
+		b, err := rd.br.Peek(int(min(int64(rd.br.Size()), rd.size-at)))
+		if err != nil {
+			return false, "", fmt.Errorf("storage: read %s: %w", rd.path, err)
+		}
+		for len(b) > 0 {
+			n := min(len(b), len(zero))
+			if !bytes.Equal(b[:n], zero[:n]) {
+				i := slices.IndexFunc(b[:n], func(c byte) bool { return c != 0 })
+				if at+int64(i) < rd.off+headerBytes {
+					return false, "", nil // not a zero record header
+				}
+				return false, fmt.Sprintf("zeros, then a nonzero byte at %d", at+int64(i)), nil
+			}
+			if _, err := rd.br.Discard(n); err != nil {
+				return false, "", fmt.Errorf("storage: read %s: %w", rd.path, err)
+			}
+			b, at = b[n:], at+int64(n)
+		}
+	}
+	return true, "", nil
 }
 
 // next reads the record at off. It returns its type and payload (valid

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,7 +86,7 @@ func (w *WAL) syncDir(dir string) error {
 	return nil
 }
 
-// syncFile fsyncs f, unless Options.NoSync.
+// syncFile fsyncs f, data and metadata, unless Options.NoSync.
 func (w *WAL) syncFile(f *os.File) error {
 	if w.noSync {
 		return nil
@@ -97,21 +98,66 @@ func (w *WAL) syncFile(f *os.File) error {
 	return nil
 }
 
+// syncData fdatasyncs f (a full fsync where the platform has no
+// fdatasync), unless Options.NoSync. Use it only when f's size has not
+// changed since its last full fsync.
+func (w *WAL) syncData(f *os.File) error {
+	if w.noSync {
+		return nil
+	}
+	w.syncs.Add(1)
+	w.dataSyncs.Add(1)
+	if err := datasync(f); err != nil {
+		return fmt.Errorf("storage: fdatasync %s: %w", f.Name(), err)
+	}
+	return nil
+}
+
+// preallocateSegment tries to make f, a segment whose file now has
+// fileSize bytes, w.segmentBytes long, and returns the file's size after
+// the attempt. On any failure it turns preallocation off for the WAL's
+// life (the segments then grow as they are written, each fsync a full
+// one), logging why. The caller must fsync f in full afterwards: its size
+// may have changed, even on failure.
+func (w *WAL) preallocateSegment(f *os.File, fileSize int64) (int64, error) {
+	err := preallocate(f, w.segmentBytes)
+	if err == nil {
+		return max(fileSize, w.segmentBytes), nil
+	}
+	w.prealloc = false
+	if errors.Is(err, errors.ErrUnsupported) {
+		w.log.Debug("storage: the filesystem cannot preallocate segments", "file", f.Name())
+	} else {
+		w.log.Warn("storage: cannot preallocate segments; going on without", "file", f.Name(), "err", err)
+	}
+	// A failed fallocate may have allocated, and grown the file, in part.
+	fi, serr := f.Stat()
+	if serr != nil {
+		return 0, fmt.Errorf("storage: %w", serr)
+	}
+	return fi.Size(), nil
+}
+
 // createSegment makes the segment that header h describes, atomically: it
-// writes the header record to a temporary file, fsyncs it, renames it into
-// place and fsyncs the directory. It returns the file open for appending
-// and its size.
-func (w *WAL) createSegment(h segmentHeader) (*os.File, int64, error) {
+// writes the header record to a temporary file, preallocates it to
+// w.segmentBytes (if it can), fsyncs it, renames it into place and fsyncs
+// the directory. It returns the file open for writing, the size of its
+// data (the header) and the file's size.
+func (w *WAL) createSegment(h segmentHeader) (f *os.File, size, fileSize int64, err error) {
 	s := segment{seq: h.seq, first: h.first}
 	path := filepath.Join(w.dir, s.name())
 	tmp := path + tmpSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o600)
+	f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return nil, 0, fmt.Errorf("storage: create segment: %w", err)
+		return nil, 0, 0, fmt.Errorf("storage: create segment: %w", err)
 	}
 	hdr := appendHeaderRecord(nil, h)
+	size, fileSize = int64(len(hdr)), int64(len(hdr))
 	if _, err = f.Write(hdr); err != nil {
 		err = fmt.Errorf("storage: write %s: %w", tmp, err)
+	}
+	if err == nil && w.prealloc && w.segmentBytes > size {
+		fileSize, err = w.preallocateSegment(f, fileSize)
 	}
 	if err == nil {
 		err = w.syncFile(f)
@@ -128,11 +174,11 @@ func (w *WAL) createSegment(h segmentHeader) (*os.File, int64, error) {
 		err = fmt.Errorf("storage: %w", cerr)
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
 	// Reopen under the final name, which errors then show.
-	if f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
-		return nil, 0, fmt.Errorf("storage: %w", err)
+	if f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
+		return nil, 0, 0, fmt.Errorf("storage: %w", err)
 	}
-	return f, int64(len(hdr)), nil
+	return f, size, fileSize, nil
 }

@@ -28,7 +28,10 @@ type Options struct {
 	Dir string
 	// SegmentBytes is the size beyond which the log moves on to a new
 	// segment file; 0 means DefaultSegmentBytes. A segment can exceed it by
-	// one group commit, since saves never straddle two segments.
+	// one group commit, since saves never straddle two segments. Each
+	// segment file is preallocated to SegmentBytes where the platform and
+	// filesystem can (Linux fallocate), so that a save changes no file
+	// size and needs only an fdatasync.
 	SegmentBytes int64
 	// NoSync skips every fsync, of files and directories. FOR TESTS ONLY:
 	// with NoSync, a Save that returned nil survives the death of the
@@ -65,9 +68,9 @@ type WAL struct {
 	// maxPayload is the largest record payload Save writes, above which it
 	// splits a save into part records: maxPayloadBytes, lowered by tests.
 	maxPayload int
-	// syncs counts fsync calls (of files and directories), for tests and
-	// benchmarks.
-	syncs atomic.Uint64
+	// syncs counts fsync and fdatasync calls (of files and directories),
+	// for tests and benchmarks; dataSyncs counts the fdatasyncs among them.
+	syncs, dataSyncs atomic.Uint64
 	// onFlush, if set (by tests), runs at the start of each flush, after
 	// the batch is taken and before it is written, without mu held.
 	onFlush func()
@@ -94,10 +97,17 @@ type WAL struct {
 	err    error
 	closed bool
 
-	// The newest segment, open for appending, and its size.
-	seg  segment
-	f    *os.File
-	size int64
+	// The newest segment, open for writing. size is where its data ends
+	// and the next record goes; fileSize is the file's size. Invariant:
+	// size <= fileSize, and the bytes from size on are zeros (the
+	// preallocated tail, which replay reads as the end of the data).
+	seg            segment
+	f              *os.File
+	size, fileSize int64
+	// prealloc says to preallocate each segment to segmentBytes; cleared
+	// for good once the filesystem refuses. Only whoever may use the
+	// segment fields may use it.
+	prealloc bool
 }
 
 // Ticket stands for a save that Enqueue accepted; Wait waits until it is
@@ -127,6 +137,7 @@ func Open(opts Options) (*WAL, State, error) {
 		log:          opts.Logger,
 		maxPayload:   maxPayloadBytes,
 		nextBatch:    1,
+		prealloc:     true,
 	}
 	if w.segmentBytes == 0 {
 		w.segmentBytes = DefaultSegmentBytes
@@ -202,24 +213,24 @@ func (w *WAL) open() (State, error) {
 	if r.haveLast {
 		w.seg, w.size = r.lastSeg, r.lastSize
 		path := filepath.Join(w.dir, w.seg.name())
-		if w.f, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+		if w.f, err = os.OpenFile(path, os.O_WRONLY, 0); err != nil {
 			return State{}, fmt.Errorf("storage: %w", err)
 		}
+		fi, err := w.f.Stat()
+		if err != nil {
+			return State{}, fmt.Errorf("storage: %w", err)
+		}
+		w.fileSize = fi.Size()
 	} else {
 		h := st.nextHeader()
 		h.seq, h.prevSize = r.nextSeq, r.prevSize
 		w.seg = segment{seq: h.seq, first: h.first}
-		if w.f, w.size, err = w.createSegment(h); err != nil {
+		if w.f, w.size, w.fileSize, err = w.createSegment(h); err != nil {
 			return State{}, err
 		}
 	}
 	if rebase != nil {
-		rec := appendMarkRecord(nil, *rebase)
-		if _, err := w.f.Write(rec); err != nil {
-			return State{}, fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
-		}
-		w.size += int64(len(rec))
-		if err := w.syncFile(w.f); err != nil {
+		if err := w.append(appendMarkRecord(nil, *rebase)); err != nil {
 			return State{}, err
 		}
 		st.applyMark(*rebase)
@@ -385,11 +396,7 @@ func (w *WAL) flushLocked() {
 // (the log at the end of buf). Durable reports whether buf is on disk, even
 // if err reports a failure to rotate.
 func (w *WAL) write(buf []byte, next segmentHeader) (durable bool, err error) {
-	if _, err := w.f.Write(buf); err != nil {
-		return false, fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
-	}
-	w.size += int64(len(buf))
-	if err := w.syncFile(w.f); err != nil {
+	if err := w.append(buf); err != nil {
 		return false, err
 	}
 	if w.size >= w.segmentBytes {
@@ -398,17 +405,58 @@ func (w *WAL) write(buf []byte, next segmentHeader) (durable bool, err error) {
 	return true, nil
 }
 
+// append writes buf at the end of the newest segment's data and makes it
+// durable: with fdatasync if the file's size stays as it was (buf lands in
+// the preallocated tail), with a full fsync if it changes. A segment
+// shorter than segmentBytes (one that Open cut back, or one written before
+// segments were preallocated) is preallocated first, unless buf fills it.
+func (w *WAL) append(buf []byte) error {
+	end := w.size + int64(len(buf))
+	grown := false
+	if w.fileSize < w.segmentBytes && end < w.segmentBytes && w.prealloc {
+		fileSize, err := w.preallocateSegment(w.f, w.fileSize)
+		if err != nil {
+			return err
+		}
+		w.fileSize, grown = fileSize, true
+	}
+	if _, err := w.f.WriteAt(buf, w.size); err != nil {
+		return fmt.Errorf("storage: write %s: %w", w.f.Name(), err)
+	}
+	w.size = end
+	if end > w.fileSize {
+		w.fileSize, grown = end, true
+	}
+	if grown {
+		return w.syncFile(w.f)
+	}
+	return w.syncData(w.f)
+}
+
 // rotate moves on to a new segment, with header h (its seq and previous
-// size filled in here). The current segment must be fully synced.
+// size filled in here). The current segment must be fully synced. A
+// zero tail left in it (only if SegmentBytes was lowered since it was
+// preallocated, or a crash left zeros after the records of a segment that
+// was not) is cut first, so that every segment but the newest ends with
+// its records.
 func (w *WAL) rotate(h segmentHeader) error {
+	if w.fileSize > w.size {
+		if err := w.f.Truncate(w.size); err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		if err := w.syncFile(w.f); err != nil {
+			return err
+		}
+		w.fileSize = w.size
+	}
 	h.seq, h.prevSize = w.seg.seq+1, w.size
 	next := segment{seq: h.seq, first: h.first}
-	f, size, err := w.createSegment(h)
+	f, size, fileSize, err := w.createSegment(h)
 	if err != nil {
 		return err
 	}
 	old := w.f
-	w.seg, w.f, w.size = next, f, size
+	w.seg, w.f, w.size, w.fileSize = next, f, size, fileSize
 	w.log.Debug("storage: new segment", "file", f.Name())
 	if err := old.Close(); err != nil {
 		return fmt.Errorf("storage: %w", err)

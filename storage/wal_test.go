@@ -2,10 +2,12 @@ package storage
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -35,6 +37,40 @@ func reopenT(t testing.TB, opts Options) State {
 	w, st := openT(t, opts)
 	closeT(t, w)
 	return st
+}
+
+// splitZeroTail splits the bytes of a segment file into its records and
+// the zeros after them (a preallocated tail). It walks the records by their
+// lengths, as far as they fit, up to a record header of zeros; ok is false
+// if anything but zeros follows.
+func splitZeroTail(b []byte) (data []byte, ok bool) {
+	off := 0
+	for off+headerBytes <= len(b) && !allZero(b[off:off+headerBytes]) {
+		end := off + headerBytes + int(binary.LittleEndian.Uint32(b[off:]))
+		if end > len(b) {
+			break
+		}
+		off = end
+	}
+	return b[:off], allZero(b[off:])
+}
+
+func allZero(b []byte) bool { return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) }
+
+// segmentData returns the records of the segment file at path, without
+// its preallocated tail, and fails the test if the file is not records
+// followed by zeros.
+func segmentData(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, ok := splitZeroTail(b)
+	if !ok {
+		t.Fatalf("%s: not records followed by zeros", path)
+	}
+	return data
 }
 
 func ents(first, term uint64, data ...string) []raft.Entry {
@@ -437,21 +473,31 @@ func TestTornTailRepair(t *testing.T) {
 	}
 	last := saves[len(saves)-1]
 	partial := appendSave(nil, last.hs, last.ents, maxPayloadBytes)
+	zeros := func(n int) []byte { return make([]byte, n) }
 	tails := []struct {
 		name string
 		tail []byte
+		torn bool // else a zero tail: the end of the data, left as it is
 	}{
-		{"zeros", make([]byte, 4096)},
-		{"one byte", []byte{7}},
-		{"partial header", partial[:5]},
-		{"partial payload", partial[:len(partial)-1]},
-		{"garbage", bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 100)},
-		{"length over limit", []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 2}},
+		{"zeros", zeros(4096), false},
+		{"a few zeros", zeros(5), false},
+		{"one byte", []byte{7}, true},
+		{"partial header", partial[:5], true},
+		{"partial payload", partial[:len(partial)-1], true},
+		{"garbage", bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 100), true},
+		{"length over limit", []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 2}, true},
+		// What a power loss leaves in a preallocated segment: the last
+		// write in part, then the zeros it did not reach.
+		{"partial header, zeros", append(bytes.Clone(partial[:5]), zeros(4096)...), true},
+		{"partial payload, zeros", append(bytes.Clone(partial[:len(partial)/2]), zeros(4096)...), true},
+		{"zeroed header, payload", append(zeros(headerBytes), partial[headerBytes:]...), true},
+		{"zeros, garbage, zeros", append(append(zeros(700), 0xde, 0xad), zeros(300)...), true},
 	}
+	const segmentBytes = 1 << 20
 	for _, tt := range tails {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			w, _ := openT(t, Options{Dir: dir, NoSync: true})
+			w, _ := openT(t, Options{Dir: dir, NoSync: true, SegmentBytes: segmentBytes})
 			for _, s := range saves[:len(saves)-1] {
 				if err := w.Save(s.hs, s.ents); err != nil {
 					t.Fatal(err)
@@ -459,24 +505,38 @@ func TestTornTailRepair(t *testing.T) {
 			}
 			closeT(t, w)
 			path := filepath.Join(dir, segmentFiles(t, dir)[0])
-			good, _ := os.ReadFile(path)
-			if err := os.WriteFile(path, append(bytes.Clone(good), tt.tail...), 0o600); err != nil {
+			good := segmentData(t, path)
+			damaged := append(bytes.Clone(good), tt.tail...)
+			if err := os.WriteFile(path, damaged, 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var logs bytes.Buffer
-			opts := Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			opts := Options{Dir: dir, SegmentBytes: segmentBytes, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			w, st := openT(t, opts)
-			if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), path) {
-				t.Errorf("no warning naming the file: %q", logs.String())
+			warned := strings.Contains(logs.String(), "level=WARN") && strings.Contains(logs.String(), path)
+			want := good
+			if !tt.torn {
+				want = damaged
 			}
-			if have, _ := os.ReadFile(path); !bytes.Equal(have, good) {
-				t.Errorf("file not cut back: %d bytes, want %d", len(have), len(good))
+			switch have, _ := os.ReadFile(path); {
+			case tt.torn && !warned:
+				t.Errorf("no warning naming the file: %q", logs.String())
+			case !tt.torn && strings.Contains(logs.String(), "level=WARN"):
+				t.Errorf("warning for a zero tail: %q", logs.String())
+			case !bytes.Equal(have, want):
+				t.Errorf("file is %d bytes, want %d", len(have), len(want))
 			}
 			if diff := diffState(st, stateAfter(saves[:len(saves)-1])); diff != "" {
 				t.Fatal(diff)
 			}
 			if err := w.Save(last.hs, last.ents); err != nil {
 				t.Fatal(err)
+			}
+			if w.size != int64(len(good))+int64(len(partial)) {
+				t.Errorf("the save went to byte %d, want %d (the end of the data)", w.size-int64(len(partial)), len(good))
+			}
+			if w.prealloc && w.fileSize != segmentBytes {
+				t.Errorf("segment not preallocated again: %d bytes, want %d", w.fileSize, segmentBytes)
 			}
 			closeT(t, w)
 			if diff := diffState(reopenT(t, opts), stateAfter(saves)); diff != "" {
@@ -507,8 +567,9 @@ func TestCorruptionNamesFileAndOffset(t *testing.T) {
 	}
 	closeT(t, w)
 	path := filepath.Join(dir, segmentFiles(t, dir)[0])
-	b, _ := os.ReadFile(path)
-	b[offsets[2]+headerBytes+3] ^= 0x40 // inside the third save's payload
+	b, _ := os.ReadFile(path) // the records, then the preallocated zeros
+	// Inside the third save's payload:
+	b[offsets[2]+headerBytes+3] ^= 0x40
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -554,7 +615,7 @@ func TestMissingOrAlteredSegment(t *testing.T) {
 	t.Run("older segment grown", func(t *testing.T) {
 		dir, segs := build(t)
 		path := filepath.Join(dir, segs[1])
-		b, _ := os.ReadFile(path)
+		b := segmentData(t, path)
 		// A valid save that changes nothing: only the next segment's
 		// header can tell that it does not belong.
 		extra := appendSave(nil, raft.HardState{Term: 1}, nil, maxPayloadBytes)
@@ -597,7 +658,7 @@ func TestTornSplitSave(t *testing.T) {
 	}
 	closeT(t, w)
 	path := filepath.Join(dir, segmentFiles(t, dir)[0])
-	full, _ := os.ReadFile(path)
+	full := segmentData(t, path)
 	if n := bytes.Count(full[start:], []byte{byte(recPart)}); n < 2 {
 		t.Fatalf("save was not split (%d part-type bytes)", n)
 	}
@@ -666,7 +727,7 @@ func TestWrongRecordAtTail(t *testing.T) {
 			size := w.size
 			closeT(t, w)
 			path := filepath.Join(dir, segmentFiles(t, dir)[0])
-			b, _ := os.ReadFile(path)
+			b := segmentData(t, path)
 			os.WriteFile(path, append(b, tt.rec...), 0o600)
 			_, _, err := Open(Options{Dir: dir})
 			var ce *CorruptError
