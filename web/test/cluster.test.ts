@@ -322,14 +322,16 @@ describe('snapshots and membership changes', () => {
     const had = (await c.storedLog(victim)).at(-1)!.index;
     c.kill(victim);
 
-    // Write well past two snapshots while it is down.
+    // Write past the leader's first snapshot while it is down. (A leader
+    // snapshots at four times SnapshotEntries, at a phase set by its id:
+    // by entry 48 at the latest here.)
     let last = 0n;
-    for (let i = 0; i < 50; i++) last = (await write(c, leader, dave, `s${i % 10}`, `v${i}`, 2n)).index;
+    for (let i = 0; i < 60; i++) last = (await write(c, leader, dave, `s${i % 10}`, `v${i}`, 2n)).index;
     await c.settle();
     const ls = leader.status!;
     assert.ok(ls.snapshot > had, `the leader's snapshot ${ls.snapshot} is not past the victim's log ${had}`);
     assert.ok(ls.firstIndex > had + 1n, `the leader's log still starts at ${ls.firstIndex}`);
-    assert.ok(c.eventCount(leader.id, EventKind.LogCompacted) >= 2);
+    assert.ok(c.eventCount(leader.id, EventKind.LogCompacted) >= 1, 'the leader never compacted');
     // The leader's storage dropped what its snapshot covers.
     const stored = await c.stored(leader.id);
     assert.ok(stored.snapshot !== undefined && stored.snapshot.meta.index >= ls.snapshot - 0n);
