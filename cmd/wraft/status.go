@@ -25,12 +25,12 @@ func statusCmd() *cobra.Command {
 			ctx, cancel := context.WithTimeout(context.Background(), min(f.timeout, 5*time.Second))
 			defer cancel()
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(w, "NODE\tROLE\tTERM\tLEADER\tCOMMIT\tAPPLIED\tLOG\tALIVE\tHEALTH\tENDPOINT")
+			fmt.Fprintln(w, "NODE\tROLE\tMEMBER\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSNAPSHOT\tLOG\tALIVE\tHEALTH\tENDPOINT")
 			up := 0
 			for _, ep := range c.Endpoints() {
 				st, err := c.Status(ctx, ep)
 				if err != nil {
-					fmt.Fprintf(w, "?\toffline\t-\t-\t-\t-\t-\t-\tunreachable\t%s\n", ep)
+					fmt.Fprintf(w, "?\toffline\t-\t-\t-\t-\t-\t-\t-\t-\tunreachable\t%s\n", ep)
 					continue
 				}
 				up++
@@ -51,8 +51,16 @@ func statusCmd() *cobra.Command {
 				if st.Leader != 0 {
 					leader = fmt.Sprint(st.Leader)
 				}
-				fmt.Fprintf(w, "%d\t%s\t%d\t%s\t%d\t%d\t%d\t%d/%d\t%s\t%s\n", st.ID, st.Role, st.Term, leader,
-					st.Commit, st.Applied, st.LastIndex, st.Alive, len(st.Voters), health, ep)
+				// A node outside the configuration it knows was removed (or
+				// has not learnt yet that it joined).
+				member := "removed"
+				for _, m := range st.Members {
+					if m.ID == st.ID {
+						member = m.Role
+					}
+				}
+				fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d/%d\t%s\t%s\n", st.ID, st.Role, member, st.Term, leader,
+					st.Commit, st.Applied, st.Snapshot, st.LastIndex, st.Alive, len(st.Voters), health, ep)
 			}
 			w.Flush()
 			if up == 0 {
