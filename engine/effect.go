@@ -23,7 +23,9 @@ type Persist struct {
 // stored entries up to its index, and every stored entry after it as well
 // unless KeepLog is set, before it carries out any later effect. A node
 // restarts from its newest snapshot and the entries after it. Snapshot.Data
-// is shared and must not be modified.
+// is shared and must not be modified. With KeepLog, the stored log still
+// holds every entry the snapshot covers, so a host may write it in the
+// background instead, dropping those entries only once it is durable.
 type SaveSnapshot struct {
 	Snapshot raft.Snapshot
 	KeepLog  bool
