@@ -13,7 +13,10 @@ type Effect interface{ isEffect() }
 // Entries[0].Index, then appends Entries in order. The host then stores
 // HardState (always present; it replaces the stored one). Once durable, the
 // host sends StorageAck with the last entry's index and term (or, with no
-// entries, it need not acknowledge).
+// entries, it need not acknowledge). A Persist with no entries whose term
+// and vote equal the stored ones only raises the commit index, which Raft
+// keeps in volatile state: the host may store it lazily, without holding
+// back the effects after it.
 type Persist struct {
 	HardState raft.HardState
 	Entries   []raft.Entry
