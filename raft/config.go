@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -81,7 +82,7 @@ func (c Config) validate() (Config, error) {
 			return c, configError("set Members or Voters and Learners, not both")
 		}
 		ms := slices.Clone(c.Members)
-		slices.SortFunc(ms, func(a, b Member) int { return cmpU64(a.ID, b.ID) })
+		slices.SortFunc(ms, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 		c.Members = ms
 	} else {
 		for _, v := range c.Voters {
@@ -90,7 +91,7 @@ func (c Config) validate() (Config, error) {
 		for _, v := range c.Learners {
 			c.Members = append(c.Members, Member{ID: v, Learner: true})
 		}
-		slices.SortFunc(c.Members, func(a, b Member) int { return cmpU64(a.ID, b.ID) })
+		slices.SortFunc(c.Members, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	c.Voters, c.Learners = nil, nil
 	for i, m := range c.Members {

@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strconv"
@@ -202,7 +203,7 @@ func (n *Node) changedMembers(cc ConfChange) ([]Member, error) {
 			return nil, invalidChange("node " + id + " is already a member")
 		}
 		ms = append(ms, Member{ID: cc.NodeID, Learner: cc.Type == ConfAddLearner, Addr: cc.Addr})
-		slices.SortFunc(ms, func(a, b Member) int { return cmpU64(a.ID, b.ID) })
+		slices.SortFunc(ms, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	case ConfPromote:
 		if i < 0 {
 			return nil, invalidChange("node " + id + " is not a member")
@@ -227,16 +228,6 @@ func (n *Node) changedMembers(cc ConfChange) ([]Member, error) {
 		return nil, invalidChange("the protocol does not propose " + cc.Type.String() + " changes")
 	}
 	return ms, nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // applyCommittedConf adopts the configuration of every configuration

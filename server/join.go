@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,21 +57,11 @@ func ReadClusterFile(dir string) ([]raft.Member, error) {
 	for _, m := range f.Members {
 		ms = append(ms, raft.Member{ID: m.ID, Learner: m.Learner, Addr: m.Addr})
 	}
-	slices.SortFunc(ms, func(a, b raft.Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(ms, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	if err := checkConfig(ms); err != nil {
 		return nil, fmt.Errorf("server: %s: %w", path, err)
 	}
 	return ms, nil
-}
-
-func cmpID(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // checkConfig reports whether ms (sorted) is a usable configuration.
@@ -176,7 +167,7 @@ func (n *Node) initialMembers(ctx context.Context, st storage.State) ([]raft.Mem
 		}
 		ms = append(ms, raft.Member{ID: id, Addr: FormatAddr(addr, apiURL)})
 	}
-	slices.SortFunc(ms, func(a, b raft.Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(ms, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return ms, nil
 }
 
@@ -294,7 +285,7 @@ func fromAPI(ams []api.Member) []raft.Member {
 	for _, m := range ams {
 		ms = append(ms, raft.Member{ID: m.ID, Learner: m.Role == "learner", Addr: FormatAddr(m.Raft, m.API)})
 	}
-	slices.SortFunc(ms, func(a, b raft.Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(ms, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return ms
 }
 

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -132,7 +133,7 @@ func currentConfig(o RecoverOptions, st storage.State) ([]raft.Member, string, e
 	for id, addr := range o.Peers {
 		ms = append(ms, raft.Member{ID: id, Addr: FormatAddr(addr, "")})
 	}
-	slices.SortFunc(ms, func(a, b raft.Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(ms, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return ms, "--peers", nil
 }
 
@@ -161,7 +162,7 @@ func survivors(before []raft.Member, voters, learners []uint64) ([]raft.Member, 
 		}
 		after = append(after, raft.Member{ID: id, Learner: !slices.Contains(voters, id), Addr: before[i].Addr})
 	}
-	slices.SortFunc(after, func(a, b raft.Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(after, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return after, nil
 }
 

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -75,22 +76,12 @@ func listSnapshots(dir string) (snaps []snapFile, tmps []string, err error) {
 		}
 	}
 	slices.SortFunc(snaps, func(a, b snapFile) int {
-		if c := -cmpUint(a.index, b.index); c != 0 {
+		if c := -cmp.Compare(a.index, b.index); c != 0 {
 			return c
 		}
-		return -cmpUint(a.term, b.term)
+		return -cmp.Compare(a.term, b.term)
 	})
 	return snaps, tmps, nil
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // encodeSnapshotHeader returns the bytes of a snapshot file before its
