@@ -22,16 +22,23 @@ const tmpSuffix = ".tmp"
 
 // parseSegmentName parses a name that segment.name made.
 func parseSegmentName(name string) (segment, bool) {
-	base, ok := strings.CutSuffix(name, ".wal")
+	seq, first, ok := parseHexPair(name, ".wal")
+	return segment{seq: seq, first: first}, ok
+}
+
+// parseHexPair parses a file name "<a hex16>-<b hex16><suffix>", in lower
+// case, as segment and snapshot files are named.
+func parseHexPair(name, suffix string) (a, b uint64, ok bool) {
+	base, ok := strings.CutSuffix(name, suffix)
 	if !ok || len(base) != 33 || base[16] != '-' || strings.ToLower(base) != base {
-		return segment{}, false
+		return 0, 0, false
 	}
-	seq, err1 := strconv.ParseUint(base[:16], 16, 64)
-	first, err2 := strconv.ParseUint(base[17:], 16, 64)
+	a, err1 := strconv.ParseUint(base[:16], 16, 64)
+	b, err2 := strconv.ParseUint(base[17:], 16, 64)
 	if err1 != nil || err2 != nil {
-		return segment{}, false
+		return 0, 0, false
 	}
-	return segment{seq: seq, first: first}, true
+	return a, b, true
 }
 
 // listSegments returns the segments in dir in seq order, and the names of

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/wraft/wraft/raft"
@@ -44,16 +43,8 @@ type snapFile struct {
 func (s snapFile) name() string { return fmt.Sprintf("%016x-%016x%s", s.index, s.term, snapSuffix) }
 
 func parseSnapName(name string) (snapFile, bool) {
-	base, ok := strings.CutSuffix(name, snapSuffix)
-	if !ok || len(base) != 33 || base[16] != '-' || strings.ToLower(base) != base {
-		return snapFile{}, false
-	}
-	index, err1 := strconv.ParseUint(base[:16], 16, 64)
-	term, err2 := strconv.ParseUint(base[17:], 16, 64)
-	if err1 != nil || err2 != nil {
-		return snapFile{}, false
-	}
-	return snapFile{index: index, term: term}, true
+	index, term, ok := parseHexPair(name, snapSuffix)
+	return snapFile{index: index, term: term}, ok
 }
 
 // listSnapshots returns the snapshot files in dir, newest (highest index)
