@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -43,7 +44,15 @@ func parseHexPair(name, suffix string) (a, b uint64, ok bool) {
 
 // listSegments returns the segments in dir in seq order, and the names of
 // leftover temporary files.
-func listSegments(dir string) (segs []segment, tmps []string, err error) {
+func listSegments(dir string) ([]segment, []string, error) {
+	segs, tmps, err := listFiles(dir, parseSegmentName)
+	slices.SortFunc(segs, func(a, b segment) int { return cmp.Compare(a.seq, b.seq) })
+	return segs, tmps, err
+}
+
+// listFiles returns the regular files in dir whose names parse, and the
+// names of leftover temporary files (a parsing name with tmpSuffix).
+func listFiles[T any](dir string, parse func(string) (T, bool)) (files []T, tmps []string, err error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("storage: %w", err)
@@ -51,25 +60,16 @@ func listSegments(dir string) (segs []segment, tmps []string, err error) {
 	for _, de := range des {
 		name := de.Name()
 		if rest, ok := strings.CutSuffix(name, tmpSuffix); ok {
-			if _, ok := parseSegmentName(rest); ok {
+			if _, ok := parse(rest); ok {
 				tmps = append(tmps, name)
 			}
 			continue
 		}
-		if s, ok := parseSegmentName(name); ok && de.Type().IsRegular() {
-			segs = append(segs, s)
+		if f, ok := parse(name); ok && de.Type().IsRegular() {
+			files = append(files, f)
 		}
 	}
-	slices.SortFunc(segs, func(a, b segment) int {
-		switch {
-		case a.seq < b.seq:
-			return -1
-		case a.seq > b.seq:
-			return 1
-		}
-		return 0
-	})
-	return segs, tmps, nil
+	return files, tmps, nil
 }
 
 // syncDir fsyncs a directory, so that the files created, renamed or removed

@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/wraft/wraft/raft"
 	"github.com/wraft/wraft/wire"
@@ -49,30 +48,15 @@ func parseSnapName(name string) (snapFile, bool) {
 
 // listSnapshots returns the snapshot files in dir, newest (highest index)
 // first, and the names of leftover temporary snapshot files.
-func listSnapshots(dir string) (snaps []snapFile, tmps []string, err error) {
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, fmt.Errorf("storage: %w", err)
-	}
-	for _, de := range des {
-		name := de.Name()
-		if rest, ok := strings.CutSuffix(name, tmpSuffix); ok {
-			if _, ok := parseSnapName(rest); ok {
-				tmps = append(tmps, name)
-			}
-			continue
-		}
-		if s, ok := parseSnapName(name); ok && de.Type().IsRegular() {
-			snaps = append(snaps, s)
-		}
-	}
+func listSnapshots(dir string) ([]snapFile, []string, error) {
+	snaps, tmps, err := listFiles(dir, parseSnapName)
 	slices.SortFunc(snaps, func(a, b snapFile) int {
 		if c := -cmp.Compare(a.index, b.index); c != 0 {
 			return c
 		}
 		return -cmp.Compare(a.term, b.term)
 	})
-	return snaps, tmps, nil
+	return snaps, tmps, err
 }
 
 // encodeSnapshotHeader returns the bytes of a snapshot file before its

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -490,37 +489,13 @@ func TestSnapshotConcurrentSaves(t *testing.T) {
 	opts := Options{Dir: dir, SegmentBytes: 2 << 10}
 	w, _ := openT(t, opts)
 	const savers, each = 8, 60
-	var (
-		mu   sync.Mutex
-		next uint64 = 1
-		wg   sync.WaitGroup
-	)
-	for range savers {
-		wg.Go(func() {
-			for range each {
-				mu.Lock()
-				i := next
-				next++
-				tk, err := w.Enqueue(raft.HardState{Term: 1, Vote: 1, Commit: i - 1}, ents(i, 1, "entry"))
-				mu.Unlock()
-				if err == nil {
-					err = tk.Wait()
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
+	wait, enqueued := startSavers(t, w, savers, each)
 	done := make(chan struct{})
 	var snaps []uint64
 	go func() {
 		defer close(done)
 		for {
-			mu.Lock()
-			commit := max(next, 2) - 2 // the commit index of the last save enqueued
-			mu.Unlock()
+			commit := max(enqueued(), 1) - 1 // the commit index of the last save enqueued
 			if commit >= savers*each-1 {
 				return
 			}
@@ -534,7 +509,7 @@ func TestSnapshotConcurrentSaves(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}()
-	wg.Wait()
+	wait()
 	<-done
 	closeT(t, w)
 	st := reopenT(t, opts)

@@ -347,30 +347,8 @@ func TestConcurrentAppends(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := openT(t, Options{Dir: dir, SegmentBytes: 8 << 10})
 	before := w.syncs.Load()
-	var (
-		mu   sync.Mutex
-		next uint64 = 1
-		wg   sync.WaitGroup
-	)
-	for range savers {
-		wg.Go(func() {
-			for range each {
-				mu.Lock()
-				i := next
-				next++
-				tk, err := w.Enqueue(raft.HardState{Term: 1, Vote: 1, Commit: i - 1}, ents(i, 1, "entry"))
-				mu.Unlock()
-				if err == nil {
-					err = tk.Wait()
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	wait, _ := startSavers(t, w, savers, each)
+	wait()
 	syncs := w.syncs.Load() - before
 	closeT(t, w)
 	st := reopenT(t, Options{Dir: dir})
@@ -735,5 +713,40 @@ func TestWrongRecordAtTail(t *testing.T) {
 				t.Fatalf("have %v; want a CorruptError at byte %d with %q", err, size, tt.want)
 			}
 		})
+	}
+}
+
+// startSavers starts savers goroutines that each enqueue each one-entry
+// saves, in index order under one lock, and wait for them apart, as a
+// pipelining host does. wait waits for them all; enqueued says how many
+// saves were enqueued so far.
+func startSavers(t *testing.T, w *WAL, savers, each int) (wait func(), enqueued func() uint64) {
+	var (
+		mu   sync.Mutex
+		next uint64 = 1
+		wg   sync.WaitGroup
+	)
+	for range savers {
+		wg.Go(func() {
+			for range each {
+				mu.Lock()
+				i := next
+				next++
+				tk, err := w.Enqueue(raft.HardState{Term: 1, Vote: 1, Commit: i - 1}, ents(i, 1, "entry"))
+				mu.Unlock()
+				if err == nil {
+					err = tk.Wait()
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	return wg.Wait, func() uint64 {
+		mu.Lock()
+		defer mu.Unlock()
+		return next - 1
 	}
 }
