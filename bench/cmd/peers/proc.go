@@ -147,3 +147,27 @@ func readUsage(pid int) (procUsage, error) {
 	}
 	return u, nil
 }
+
+// usages reads the usage of each process (zero for one it cannot read).
+func usages(pids []int) []procUsage {
+	us := make([]procUsage, len(pids))
+	for i, pid := range pids {
+		us[i], _ = readUsage(pid)
+	}
+	return us
+}
+
+// usageSince returns, per process, the CPU seconds used since before and
+// the peak RSS in MB (zeros for a process it cannot read).
+func usageSince(pids []int, before []procUsage) (cpus, rssMB []float64) {
+	for i, pid := range pids {
+		after, err := readUsage(pid)
+		if err != nil {
+			cpus, rssMB = append(cpus, 0), append(rssMB, 0)
+			continue
+		}
+		cpus = append(cpus, (after.cpu - before[i].cpu).Seconds())
+		rssMB = append(rssMB, float64(after.hwmKB)/1024)
+	}
+	return cpus, rssMB
+}

@@ -110,10 +110,7 @@ func runSoak(ctx context.Context, c *cluster, clients int, dur time.Duration, va
 		}
 	}
 	pids := c.pids()
-	before := make([]procUsage, len(pids))
-	for i, pid := range pids {
-		before[i], _ = readUsage(pid)
-	}
+	before := usages(pids)
 	spans := int((dur + soakSpan - 1) / soakSpan)
 	// lats[w][m] holds writer w's latencies in minute m; errs likewise.
 	lats := make([][][]time.Duration, clients)
@@ -185,15 +182,7 @@ func runSoak(ctx context.Context, c *cluster, clients int, dur time.Duration, va
 	s.Writes = int64(len(all))
 	s.Throughput = float64(s.Writes) / elapsed.Seconds()
 	s.P50ms, s.P99ms, s.Maxms = ms(pct(all, 0.50)), ms(pct(all, 0.99)), ms(pct(all, 1))
-	for i, pid := range pids {
-		after, err := readUsage(pid)
-		if err != nil {
-			s.CPUs, s.RSSMB = append(s.CPUs, 0), append(s.RSSMB, 0)
-			continue
-		}
-		s.CPUs = append(s.CPUs, (after.cpu - before[i].cpu).Seconds())
-		s.RSSMB = append(s.RSSMB, float64(after.hwmKB)/1024)
-	}
+	s.CPUs, s.RSSMB = usageSince(pids, before)
 	if s.Errors > 0 {
 		slog.Warn("soak: writes failed", "system", c.name, "errors", s.Errors, "first", firstErr)
 	}

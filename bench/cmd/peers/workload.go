@@ -61,10 +61,7 @@ func runLoad(ctx context.Context, c *cluster, clients int, dur time.Duration, va
 		ws[i] = w
 	}
 	pids := c.pids()
-	before := make([]procUsage, len(pids))
-	for i, pid := range pids {
-		before[i], _ = readUsage(pid)
-	}
+	before := usages(pids)
 	lats := make([][]time.Duration, clients)
 	errs := make([]int64, clients)
 	var firstErr error
@@ -110,15 +107,7 @@ func runLoad(ctx context.Context, c *cluster, clients int, dur time.Duration, va
 	l.Writes = int64(len(all))
 	l.Throughput = float64(l.Writes) / elapsed.Seconds()
 	l.P50ms, l.P99ms, l.Maxms = ms(pct(all, 0.50)), ms(pct(all, 0.99)), ms(pct(all, 1))
-	for i, pid := range pids {
-		after, err := readUsage(pid)
-		if err != nil {
-			l.CPUs, l.RSSMB = append(l.CPUs, 0), append(l.RSSMB, 0)
-			continue
-		}
-		l.CPUs = append(l.CPUs, (after.cpu - before[i].cpu).Seconds())
-		l.RSSMB = append(l.RSSMB, float64(after.hwmKB)/1024)
-	}
+	l.CPUs, l.RSSMB = usageSince(pids, before)
 	if l.Errors > 0 {
 		slog.Warn("writes failed", "system", c.name, "clients", clients, "errors", l.Errors, "first", firstErr)
 	}
