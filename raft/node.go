@@ -179,7 +179,7 @@ func New(cfg Config, hs HardState, snap *Snapshot, ents []Entry) (*Node, error) 
 		rng:  splitmix64(cfg.Seed ^ cfg.ID*0x9e3779b97f4a7c15),
 	}
 	if snap != nil {
-		n.snap = &Snapshot{Meta: SnapshotMeta{Index: base, Term: baseTerm, Members: cloneMembers(snap.Meta.Members)}, Data: snap.Data}
+		n.snap = snap.keep()
 	}
 	n.setMembers(members)
 	n.commitTo(hs.Commit)

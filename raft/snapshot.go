@@ -1,6 +1,9 @@
 package raft
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // Defaults for snapshot transfer.
 const (
@@ -67,18 +70,18 @@ func (n *Node) Compact(snap Snapshot, retain uint64) error {
 	if t, ok := n.log.term(meta.Index); !ok || t != meta.Term {
 		return errors.New("raft: compact: the log does not hold index " + u(meta.Index) + " in term " + u(meta.Term))
 	}
-	n.snap = &Snapshot{Meta: SnapshotMeta{Index: meta.Index, Term: meta.Term, Members: cloneMembers(meta.Members)}, Data: snap.Data}
+	n.snap = snap.keep()
 	if to := meta.Index - min(retain, meta.Index); to > n.log.offset() {
 		n.log.compactTo(to)
 	}
 	return nil
 }
 
-func cloneMembers(ms []Member) []Member {
-	if len(ms) == 0 {
-		return nil
-	}
-	return append([]Member(nil), ms...)
+// keep returns a copy of s for the node to hold: its own members list, the
+// shared (immutable) data.
+func (s Snapshot) keep() *Snapshot {
+	s.Meta.Members = slices.Clone(s.Meta.Members)
+	return &s
 }
 
 // sendSnapshot sends follower slot i the next chunk of the newest
@@ -199,7 +202,7 @@ func (n *Node) restore(snap Snapshot) {
 	}
 	n.log.committed = meta.Index
 	n.log.applied = meta.Index
-	n.snap = &Snapshot{Meta: SnapshotMeta{Index: meta.Index, Term: meta.Term, Members: cloneMembers(meta.Members)}, Data: snap.Data}
+	n.snap = snap.keep()
 	n.setMembers(meta.Members)
 	if n.out.Snapshot != nil {
 		keepStored = keepStored && n.out.SnapshotKeepLog
