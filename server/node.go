@@ -413,7 +413,7 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 	for i, ef := range effects {
 		switch ef := ef.(type) {
 		case engine.Persist:
-			if len(ef.Entries) == 0 && ef.HardState.Term == n.durable.Term && ef.HardState.Vote == n.durable.Vote {
+			if len(ef.Entries) == 0 && n.sameVote(ef.HardState) {
 				// Only the commit index moved. Raft keeps it in volatile
 				// state (Figure 2): a node that restarts with an older one
 				// learns it again from the leader, and nothing it sent
@@ -485,6 +485,12 @@ func (n *Node) carryOut(effects []engine.Effect, waiting map[uint64]*call, next 
 	return nil
 }
 
+// sameVote reports whether hs has the term and vote already durable: a
+// Persist of it then changes at most the commit index and the log.
+func (n *Node) sameVote(hs raft.HardState) bool {
+	return hs.Term == n.durable.Term && hs.Vote == n.durable.Vote
+}
+
 // sendEarly sends, before the batch's Persist, the messages that do not
 // depend on it, and reports which effects it sent. The effect order asks
 // for every Send to wait for the Persist before it, but a leader's appends
@@ -499,7 +505,7 @@ func (n *Node) sendEarly(effects []engine.Effect) []bool {
 		return nil
 	}
 	p, ok := effects[0].(engine.Persist)
-	if !ok || p.HardState.Term != n.durable.Term || p.HardState.Vote != n.durable.Vote {
+	if !ok || !n.sameVote(p.HardState) {
 		return nil
 	}
 	early := make([]bool, len(effects))
