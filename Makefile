@@ -4,14 +4,14 @@ SEEDS ?= 300
 SHELL := /bin/bash
 STATICCHECK ?= v0.8.2
 
-.PHONY: all test vet unit sim sim-long demo fuzz clean web-test build wasm size
+.PHONY: all test vet unit sim sim-long demo fuzz fuzz-short clean web-test build wasm size
 
 all: test
 
 ## test: everything CI runs: build, vet, unit and process tests (and the ARM smoke
 ## test under qemu when installed), fuzz seed corpora, the simulator, the
 ## TypeScript host's tests and the dashboard in Chromium
-test: build vet unit sim web-test web-e2e
+test: build vet unit fuzz-short sim web-test web-e2e
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { gofmt -l .; echo "gofmt needed"; exit 1; }
@@ -38,10 +38,13 @@ sim-long:
 demo: build
 	bin/wraft demo
 
-## fuzz: run every fuzzer for FUZZTIME each
+## fuzz: run every fuzzer for FUZZTIME each (fuzz-short: 2s each, part of test)
 FUZZTIME ?= 30s
+FUZZ_PKGS = ./wire ./kv ./abi ./storage ./transport ./server
+fuzz-short:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2s
 fuzz:
-	@for pkg in ./wire ./kv ./abi ./storage ./transport; do \
+	@for pkg in $(FUZZ_PKGS); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do \
 	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
 	  done; \
