@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -114,12 +116,38 @@ func parsePeers(s string) (map[uint64]string, error) {
 		if _, dup := peers[id]; dup {
 			return nil, fmt.Errorf("--peers: node %d is listed twice", id)
 		}
+		if _, port, err := net.SplitHostPort(addr); err != nil || !isPort(port) {
+			return nil, fmt.Errorf("--peers: %q is not id=host:port (a port from 0 to 65535)", part)
+		}
 		peers[id] = addr
 	}
 	if len(peers) == 0 {
 		return nil, fmt.Errorf("--peers is required (id=host:port,...)")
 	}
+	if err := checkDistinctAddrs(peers); err != nil {
+		return nil, fmt.Errorf("--peers: %w", err)
+	}
 	return peers, nil
+}
+
+// isPort reports whether s is a decimal TCP port number.
+func isPort(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 16)
+	return err == nil
+}
+
+// checkDistinctAddrs reports two members that share a peer address (host
+// compared without regard to case), naming the lowest such pair of ids.
+func checkDistinctAddrs(peers map[uint64]string) error {
+	seen := make(map[string]uint64, len(peers))
+	for _, id := range slices.Sorted(maps.Keys(peers)) {
+		key := strings.ToLower(peers[id])
+		if other, dup := seen[key]; dup {
+			return fmt.Errorf("nodes %d and %d share the peer address %s", other, id, peers[other])
+		}
+		seen[key] = id
+	}
+	return nil
 }
 
 // parsePeerAPIs parses --peer-apis ("1=host:port,..."). Without it, and
@@ -189,6 +217,9 @@ func runNode(f nodeFlags) error {
 			return fmt.Errorf("--listen %s and --peers %d=%s disagree", f.listen, f.id, a)
 		}
 		peers[f.id] = f.listen
+		if err := checkDistinctAddrs(peers); err != nil {
+			return fmt.Errorf("--listen: %w", err)
+		}
 	}
 	if _, ok := peers[f.id]; !ok {
 		if f.join != "" {
