@@ -177,6 +177,8 @@ func vectors() []vector {
 		Change: raft.ConfChange{Type: raft.ConfAddVoter, NodeID: 5, Addr: "n5"}}})
 	add("inputs change members remove", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 303,
 		Change: raft.ConfChange{Type: raft.ConfRemove, NodeID: 2}}})
+	add("inputs change members update address", "inputs", []engine.Input{engine.ChangeMembers{RequestID: 304,
+		Change: raft.ConfChange{Type: raft.ConfUpdateAddr, NodeID: 3, Addr: "raft=10.0.0.3:7001 api=http://10.0.0.3:8001"}}})
 	add("inputs change members force", "inputs", []engine.Input{engine.ChangeMembers{RequestID: maxU64,
 		Change: raft.ConfChange{Type: raft.ConfForce, NodeID: maxU64, Members: members}}})
 	add("inputs one of each", "inputs", []engine.Input{

@@ -50,6 +50,11 @@ const (
 	// ConfForce replaces the configuration outright. Only the operator's
 	// unsafe recovery writes it, never the protocol.
 	ConfForce ConfChangeType = 5
+	// ConfUpdateAddr replaces a member's Addr and nothing else: no role
+	// changes, so every quorum stays the same. It still goes one change
+	// at a time, like the others. Hosts use it to announce where a member
+	// can be reached (the daemon: its API URL).
+	ConfUpdateAddr ConfChangeType = 6
 )
 
 var confChangeNames = [...]string{
@@ -58,6 +63,7 @@ var confChangeNames = [...]string{
 	ConfAddVoter:   "add-voter",
 	ConfRemove:     "remove",
 	ConfForce:      "force",
+	ConfUpdateAddr: "update-addr",
 }
 
 // String returns the change's name, such as "add-learner".
@@ -75,7 +81,8 @@ func (t ConfChangeType) String() string {
 type ConfChange struct {
 	Type   ConfChangeType
 	NodeID uint64
-	// Addr is the new member's address (ConfAddLearner, ConfAddVoter).
+	// Addr is the new member's address (ConfAddLearner, ConfAddVoter), or
+	// a member's new address (ConfUpdateAddr).
 	Addr string
 	// Members is the configuration after the change, sorted by id. The
 	// leader fills it in; a proposer leaves it empty (except ConfForce).
@@ -224,6 +231,14 @@ func (n *Node) changedMembers(cc ConfChange) ([]Member, error) {
 			return nil, invalidChange("cannot remove the last voter")
 		}
 		ms = slices.Delete(ms, i, i+1)
+	case ConfUpdateAddr:
+		if i < 0 {
+			return nil, invalidChange("node " + id + " is not a member")
+		}
+		if ms[i].Addr == cc.Addr {
+			return nil, invalidChange("node " + id + " already has that address")
+		}
+		ms[i].Addr = cc.Addr
 	default:
 		return nil, invalidChange("the protocol does not propose " + cc.Type.String() + " changes")
 	}

@@ -250,8 +250,8 @@ describe('decode errors', () => {
     { kind: 'inputs', hex: '0101020e01070102030000c8010000000000', err: 'abi: inputs has 1 trailing byte in frame at byte 17', type: InvalidError },
     {
       kind: 'inputs',
-      hex: '010107010406020000',
-      err: 'abi: inputs has unknown configuration change type 6 at byte 5',
+      hex: '010107010407020000',
+      err: 'abi: inputs has unknown configuration change type 7 at byte 5',
       type: InvalidError,
     },
     { kind: 'inputs', hex: '01010701050102000000', err: 'abi: inputs has 1 trailing byte in frame at byte 9', type: InvalidError },

@@ -148,12 +148,12 @@ export interface SnapshotChunk {
 }
 
 /** Configuration changes (raft.ConfChangeType). Values are part of the log format. */
-export const ConfChangeType = { AddLearner: 1, Promote: 2, AddVoter: 3, Remove: 4, Force: 5 } as const;
+export const ConfChangeType = { AddLearner: 1, Promote: 2, AddVoter: 3, Remove: 4, Force: 5, UpdateAddr: 6 } as const;
 export type ConfChangeType = (typeof ConfChangeType)[keyof typeof ConfChangeType];
 
 /** Returns a change's name, such as "add-learner" (raft.ConfChangeType.String). */
 export function confChangeTypeName(t: number): string {
-  return ['', 'add-learner', 'promote', 'add-voter', 'remove', 'force'][t] || 'unknown';
+  return ['', 'add-learner', 'promote', 'add-voter', 'remove', 'force', 'update-addr'][t] || 'unknown';
 }
 
 /**
@@ -164,7 +164,7 @@ export function confChangeTypeName(t: number): string {
 export interface ConfChange {
   type: ConfChangeType;
   nodeID: bigint;
-  /** The new member's address (AddLearner, AddVoter). */
+  /** The new member's address (AddLearner, AddVoter), or a member's new address (UpdateAddr). */
   addr: string;
   members: Member[];
 }
@@ -459,7 +459,7 @@ export function readSnapshotMeta(r: Reader): SnapshotMeta {
 export function readConfChange(r: Reader): ConfChange {
   const at = r.offset;
   const type = r.u8();
-  if (type < ConfChangeType.AddLearner || type > ConfChangeType.Force) {
+  if (type < ConfChangeType.AddLearner || type > ConfChangeType.UpdateAddr) {
     r.invalid(at, `has unknown configuration change type ${type}`);
   }
   return {
