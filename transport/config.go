@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"time"
 
 	"github.com/wraft/wraft/wire"
 )
@@ -22,6 +23,10 @@ const (
 	// DefaultQueueBytes is the default number of encoded bytes a peer's send
 	// queue holds (raised to MaxFrameBytes if that is larger).
 	DefaultQueueBytes = 64 << 20
+	// DefaultElectionTimeout is the default Config.ElectionTimeout.
+	DefaultElectionTimeout = time.Second
+	// DefaultMaxInboundConns is the default Config.MaxInboundConns.
+	DefaultMaxInboundConns = 128
 )
 
 // Config configures a Transport.
@@ -61,6 +66,19 @@ type Config struct {
 	// delay line hold together. Zero means DefaultQueueBytes; it may not be
 	// below MaxFrameBytes.
 	QueueBytes int
+	// ElectionTimeout is the Raft election timeout (the base, before
+	// jitter), which sets how quickly the transport gives up on a silent
+	// connection; see the package documentation. Zero means
+	// DefaultElectionTimeout.
+	ElectionTimeout time.Duration
+	// HandshakeTimeout bounds an incoming connection's TLS handshake and
+	// hello. Zero means twice ElectionTimeout, at least 1 s and at most
+	// 5 s.
+	HandshakeTimeout time.Duration
+	// MaxInboundConns bounds the incoming connections open at once, those
+	// still in their handshake included; one more is closed at once. Zero
+	// means DefaultMaxInboundConns.
+	MaxInboundConns int
 	// Logger receives the transport's logs. Nil discards them.
 	Logger *slog.Logger
 }

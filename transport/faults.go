@@ -25,15 +25,27 @@ type Faults struct {
 	// dropped and messages from them are discarded on arrival. Connections
 	// stay up, as in a partition that loses packets.
 	Blocked []uint64
+	// Stalled lists the peers whose links stall, as TCP connections do
+	// when a firewall silently drops their packets: on every connection
+	// with them, open or opened during the stall, nothing written arrives
+	// and nothing sent to this node is read (so nothing is acknowledged
+	// either), while writes block as on a full send buffer. A connection
+	// is not closed by the stall. When the stall ends a connection that
+	// was stalled stays silent until its next retransmission, as TCP's
+	// retransmission timer backs off: at 0.2 s, 0.6 s, 1.4 s, 3 s, ...
+	// (doubling, up to 2 minutes apart) after the stall began. Then
+	// whatever waited flows at once.
+	Stalled []uint64
 }
 
-// faultState is an immutable Faults with Blocked as a set.
+// faultState is an immutable Faults with Blocked and Stalled as sets.
 type faultState struct {
 	f       Faults
 	blocked map[uint64]bool
+	stalled map[uint64]bool
+	// changed is closed when SetFaults replaces this state.
+	changed chan struct{}
 }
-
-var noFaults = &faultState{}
 
 func newFaultState(f Faults) *faultState {
 	switch {
@@ -42,20 +54,26 @@ func newFaultState(f Faults) *faultState {
 	case f.DropRate > 1:
 		f.DropRate = 1
 	}
+	s := &faultState{changed: make(chan struct{})}
 	f.Delay = max(f.Delay, 0)
 	f.Jitter = max(f.Jitter, 0)
-	f.Blocked = slices.Compact(slices.Sorted(slices.Values(f.Blocked)))
-	if len(f.Blocked) == 0 {
-		f.Blocked = nil
-	}
-	s := &faultState{f: f}
-	if len(f.Blocked) > 0 {
-		s.blocked = make(map[uint64]bool, len(f.Blocked))
-		for _, id := range f.Blocked {
-			s.blocked[id] = true
-		}
-	}
+	f.Blocked, s.blocked = idSet(f.Blocked)
+	f.Stalled, s.stalled = idSet(f.Stalled)
+	s.f = f
 	return s
+}
+
+// idSet returns ids sorted without duplicates (nil if empty) and as a set.
+func idSet(ids []uint64) ([]uint64, map[uint64]bool) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return ids, set
 }
 
 // drop reports whether to drop an outgoing message at random.
@@ -77,14 +95,15 @@ func (s *faultState) delay() time.Duration {
 // already in a delay line keep their times.
 func (t *Transport) SetFaults(f Faults) {
 	s := newFaultState(f)
-	t.faults.Store(s)
-	t.log.Info("transport: faults set", "drop_rate", s.f.DropRate, "delay", s.f.Delay, "jitter", s.f.Jitter, "blocked", s.f.Blocked)
+	close(t.faults.Swap(s).changed)
+	t.log.Info("transport: faults set", "drop_rate", s.f.DropRate, "delay", s.f.Delay, "jitter", s.f.Jitter, "blocked", s.f.Blocked, "stalled", s.f.Stalled)
 }
 
 // Faults returns the faults t injects, as SetFaults normalised them:
-// clamped, with Blocked sorted and without duplicates.
+// clamped, with Blocked and Stalled sorted and without duplicates.
 func (t *Transport) Faults() Faults {
 	f := t.faults.Load().f
 	f.Blocked = slices.Clone(f.Blocked)
+	f.Stalled = slices.Clone(f.Stalled)
 	return f
 }

@@ -57,13 +57,14 @@ func (t *Transport) acceptLoop() {
 
 // serveConn checks the hello on an accepted connection and then delivers
 // the messages that arrive on it, until it fails or t closes.
-func (t *Transport) serveConn(raw net.Conn) {
+func (t *Transport) serveConn(tcp net.Conn) {
+	raw := newStallConn(tcp, &t.faults, 0)
 	defer raw.Close()
 	stop := context.AfterFunc(t.ctx, func() { raw.Close() })
 	defer stop()
-	remote := raw.RemoteAddr().String()
+	remote := tcp.RemoteAddr().String()
 	raw.SetDeadline(time.Now().Add(handshakeTimeout))
-	conn := raw
+	var conn net.Conn = raw
 	if t.serverTLS != nil {
 		tc := tls.Server(raw, t.serverTLS)
 		if err := tc.HandshakeContext(t.ctx); err != nil {
@@ -78,6 +79,7 @@ func (t *Transport) serveConn(raw net.Conn) {
 		t.refuse(remote, fmt.Errorf("transport: read hello: %w", err))
 		return
 	}
+	raw.peer.Store(h.from) // the stall fault may hold the answer
 	c, err := t.admit(conn, h)
 	if err != nil {
 		t.refuse(remote, err)

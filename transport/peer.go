@@ -272,22 +272,27 @@ func refusal(err error) bool {
 func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	var conn net.Conn
-	var err error
 	nd := &net.Dialer{}
-	if t.clientTLS != nil {
-		cfg := t.clientTLS.Clone()
-		cfg.ServerName = NodeName(p.id)
-		conn, err = (&tls.Dialer{NetDialer: nd, Config: cfg}).DialContext(ctx, "tcp", p.addr)
-	} else {
-		conn, err = nd.DialContext(ctx, "tcp", p.addr)
-	}
+	raw, err := nd.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", p.addr, err)
 	}
+	sc := newStallConn(raw, &t.faults, p.id)
+	var conn net.Conn = sc
 	// Closing the connection when ctx ends interrupts the exchange.
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	err = t.exchangeHellos(conn, p)
+	stop := context.AfterFunc(ctx, func() { sc.Close() })
+	if t.clientTLS != nil {
+		cfg := t.clientTLS.Clone()
+		cfg.ServerName = NodeName(p.id)
+		tc := tls.Client(conn, cfg)
+		if err = tc.HandshakeContext(ctx); err != nil {
+			err = fmt.Errorf("transport: dial %s: %w", p.addr, err)
+		}
+		conn = tc
+	}
+	if err == nil {
+		err = t.exchangeHellos(conn, p)
+	}
 	if !stop() && err == nil {
 		err = fmt.Errorf("transport: hello to %s: %w", p.addr, ctx.Err())
 	}

@@ -27,6 +27,10 @@ type PeerStats struct {
 	// larger than MaxFrameBytes, or were being written when the
 	// connection broke.
 	Dropped uint64
+	// Stale counts outgoing votes, pre-votes, heartbeats and their
+	// answers dropped because they waited in the queue for longer than an
+	// election timeout or behind a message of a newer term.
+	Stale uint64
 	// Faulted counts messages that injected faults discarded, both ways.
 	Faulted uint64
 	// Received counts messages delivered from the peer.

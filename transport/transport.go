@@ -105,7 +105,7 @@ func newTransport(cfg Config, deliver func(raft.Message)) *Transport {
 		unknown: map[uint64]bool{},
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
-	t.faults.Store(noFaults)
+	t.faults.Store(newFaultState(Faults{}))
 	return t
 }
 
