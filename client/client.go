@@ -35,6 +35,18 @@ var (
 
 // Client is a session with a cluster. It is safe for concurrent use; each
 // write takes the session's next sequence number.
+//
+// A Client routes around nodes in trouble. It remembers the leader (from
+// status probes and from the leader named in every answer) and sends
+// requests there; with no leader known it asks every endpoint's status at
+// once and takes the first that says it leads, else it tries the
+// endpoints in the order given. A request that goes unanswered for
+// StallTimeout, at an endpoint that then does not answer a status probe
+// within ProbeTimeout either (a frozen or cut-off node), is abandoned and
+// sent to the next endpoint, and that endpoint is passed over for
+// SuspectFor. Each request keeps within its context's deadline.
+//
+// Set the exported fields before the first request.
 type Client struct {
 	endpoints []string
 	http      *http.Client
@@ -43,12 +55,32 @@ type Client struct {
 	mu     sync.Mutex
 	seq    uint64
 	leader string // endpoint of the last known leader
-	next   int    // round-robin position when no leader is known
+	next   int    // index of the endpoint to try next when no leader is known
 	ids    map[uint64]string
+	// suspect holds the endpoints that stalled, with the time until which
+	// they are passed over; probing, those with a status probe in flight.
+	suspect map[string]time.Time
+	probing map[string]bool
+	round   *discovery // the leader discovery in progress, if any
 
 	// OnPending, if set, is called (once per request) when the request has
 	// to wait for an election.
 	OnPending func()
+
+	// ProbeTimeout bounds each status probe the client makes to find the
+	// leader or to check that a slow endpoint is alive. Zero means
+	// DefaultProbeTimeout.
+	ProbeTimeout time.Duration
+	// StallTimeout is how long a request waits for an answer before the
+	// client probes its endpoint; while the endpoint answers its probes
+	// the request goes on waiting (a leader may take a while to commit),
+	// and the probes are repeated at growing intervals. Zero means
+	// DefaultStallTimeout.
+	StallTimeout time.Duration
+	// SuspectFor is how long an endpoint that stalled is passed over, as
+	// long as another endpoint is left to try. Zero means
+	// DefaultSuspectFor.
+	SuspectFor time.Duration
 }
 
 // New returns a client of the cluster whose nodes' API endpoints are given
@@ -57,7 +89,8 @@ func New(endpoints []string) (*Client, error) {
 	if len(endpoints) == 0 {
 		return nil, errors.New("client: no endpoints")
 	}
-	c := &Client{http: &http.Client{Timeout: 15 * time.Second}, clientID: rand.Uint64()>>1 | 1, ids: map[uint64]string{}}
+	c := &Client{http: &http.Client{Timeout: 15 * time.Second}, clientID: rand.Uint64()>>1 | 1, ids: map[uint64]string{},
+		suspect: map[string]time.Time{}, probing: map[string]bool{}}
 	for _, e := range endpoints {
 		e = strings.TrimSpace(e)
 		if e == "" {
@@ -122,14 +155,16 @@ func (c *Client) write(ctx context.Context, method, key string, q url.Values, bo
 
 // do sends one request, retrying on other nodes and through elections
 // until it gets a final answer or ctx ends. Writes keep their session
-// sequence number across retries, so they apply at most once.
+// sequence number across retries, so they apply at most once; reads
+// change nothing. Both may therefore be sent again elsewhere as soon as
+// an endpoint stalls (see attempt).
 func (c *Client) do(ctx context.Context, method, key string, q url.Values, body []byte, seq uint64) (api.Reply, error) {
 	var last api.Reply
 	var lastErr error
 	pendingSaid := false
 	// verdict records endpoints that answered "no quorum" or did not
-	// answer: when every endpoint is one or the other, and at least one
-	// said "no quorum", that is the answer.
+	// answer: when every endpoint is one or the other (or suspect), and at
+	// least one said "no quorum", that is the answer.
 	verdict := map[string]string{}
 	var lastNoQuorum api.Reply
 	pending := func() {
@@ -138,168 +173,134 @@ func (c *Client) do(ctx context.Context, method, key string, q url.Values, body 
 			c.OnPending()
 		}
 	}
+	// A stale read may be served by any node; everything else starts at
+	// the leader, found by probing once per request if it is not known.
+	discovered := method == http.MethodGet && q.Get("consistency") == "stale"
+	// failed holds the endpoints that failed this request since it last
+	// paused: the next attempts go to the others.
+	failed := map[string]bool{}
+	hopped := false
 	backoff := 50 * time.Millisecond
-	for {
-		ep := c.pick()
+	pause := func() bool {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+		clear(failed)
+		return true
+	}
+	for ctx.Err() == nil {
+		if !discovered && c.leaderEndpoint() == "" {
+			discovered = true
+			c.discover(ctx)
+		}
+		ep, fresh := c.pick(failed)
+		if !fresh && len(failed) > 0 {
+			// Every endpoint has had its turn.
+			if !pause() {
+				break
+			}
+			continue
+		}
 		rep, err := c.send(ctx, ep, method, key, q, body, seq)
-		switch {
-		case err != nil:
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
 			lastErr = err
+			failed[ep] = true
 			c.forget(ep)
 			if _, ok := verdict[ep]; !ok {
 				verdict[ep] = "down"
 			}
-			if len(verdict) >= len(c.endpoints) && lastNoQuorum.Code != "" {
+			if c.accounted(verdict) && lastNoQuorum.Code != "" {
 				r := lastNoQuorum
 				return r, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, r.Alive, r.Voters)
 			}
-		case rep.Waited:
-			pending()
-			fallthrough
-		default:
-			switch rep.Code {
-			case "ok", "invalid":
-				return rep, nil
-			case "no-quorum":
-				// This node hears from too few voters; the others may know
-				// better (it may have just restarted). Give up once every
-				// endpoint has said so.
-				verdict[ep] = "no-quorum"
-				lastNoQuorum = rep
-				if len(verdict) >= len(c.endpoints) {
-					return rep, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, rep.Alive, rep.Voters)
-				}
-				c.forget(ep)
-				c.skip(ep)
-			case "timeout", "not-leader", "overloaded", "pending":
-				if rep.Leader == 0 {
-					pending()
-				}
-				c.follow(rep.Leader)
-			}
-			last, lastErr = rep, nil
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr == nil && last.Code != "" {
-				lastErr = fmt.Errorf("%w: last answer %q: %s", ErrUnavailable, last.Code, last.Error)
-			}
-			return last, errors.Join(ErrUnavailable, lastErr)
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 500*time.Millisecond)
-	}
-}
-
-// pick returns the endpoint for an attempt: the leader if known, else the
-// endpoints in turn.
-func (c *Client) pick() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.leader != "" {
-		return c.leader
-	}
-	c.next++
-	return c.endpoints[c.next%len(c.endpoints)]
-}
-
-// skip moves the round-robin past ep if ep is the endpoint it would pick
-// next. (pick advances before it picks, so the one it picked last is
-// passed over anyway.)
-func (c *Client) skip(ep string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.endpoints[(c.next+1)%len(c.endpoints)] == ep {
-		c.next++
-	}
-}
-
-func (c *Client) forget(ep string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.leader == ep {
-		c.leader = ""
-	}
-}
-
-// follow points the client at node id's endpoint, if it knows it.
-func (c *Client) follow(id uint64) {
-	c.mu.Lock()
-	ep, ok := c.ids[id]
-	c.mu.Unlock()
-	if !ok && id != 0 {
-		c.learnIDs()
-		c.mu.Lock()
-		ep, ok = c.ids[id]
-		c.mu.Unlock()
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ok {
-		c.leader = ep
-	} else {
-		c.leader = ""
-	}
-}
-
-// learnIDs asks every endpoint for its node id.
-func (c *Client) learnIDs() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	for _, ep := range c.endpoints {
-		if st, err := c.Status(ctx, ep); err == nil {
-			c.mu.Lock()
-			c.ids[st.ID] = ep
-			c.mu.Unlock()
-		}
-	}
-}
-
-// FindLeader asks the endpoints for their status and points the client at
-// the leader. It returns the leader's id, or 0 if none is known.
-func (c *Client) FindLeader(ctx context.Context) uint64 {
-	var leader uint64
-	for _, ep := range c.endpoints {
-		st, err := c.Status(ctx, ep)
-		if err != nil {
 			continue
 		}
-		c.mu.Lock()
-		c.ids[st.ID] = ep
-		c.mu.Unlock()
-		if st.Role == "leader" {
-			leader = st.ID
+		if rep.Waited {
+			pending()
+		}
+		last, lastErr = rep, nil
+		switch rep.Code {
+		case "ok", "invalid":
+			c.learn(rep.Leader)
+			return rep, nil
+		case "no-quorum":
+			// This node hears from too few voters; the others may know
+			// better (it may have just restarted). Give up once every
+			// endpoint has said so or cannot be reached.
+			verdict[ep] = "no-quorum"
+			lastNoQuorum = rep
+			if c.accounted(verdict) {
+				return rep, fmt.Errorf("%w (only %d/%d alive)", ErrNoQuorum, rep.Alive, rep.Voters)
+			}
+			failed[ep] = true
+			c.forget(ep)
+			continue
+		case "timeout", "not-leader", "overloaded", "pending":
+			if rep.Leader == 0 {
+				pending()
+			}
+			c.follow(ctx, rep.Leader)
+			// A hint that names another endpoint is followed at once, the
+			// first time.
+			if next := c.leaderEndpoint(); next != "" && next != ep && !hopped {
+				hopped = true
+				continue
+			}
+		default: // "unavailable": the node is stopping
+			failed[ep] = true
+			c.forget(ep)
+		}
+		if !pause() {
+			break
 		}
 	}
-	if leader != 0 {
-		c.follow(leader)
+	if lastErr == nil && last.Code != "" {
+		lastErr = fmt.Errorf("%w: last answer %q: %s", ErrUnavailable, last.Code, last.Error)
 	}
-	return leader
+	return last, errors.Join(ErrUnavailable, lastErr)
 }
 
+// send makes one attempt at a key-value request on ep.
 func (c *Client) send(ctx context.Context, ep, method, key string, q url.Values, body []byte, seq uint64) (api.Reply, error) {
 	u := ep + "/v1/kv/" + url.PathEscape(key)
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	status, b, err := c.attempt(ctx, ep, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		if seq != 0 {
+			req.Header.Set(api.HeaderClient, strconv.FormatUint(c.clientID, 10))
+			req.Header.Set(api.HeaderSeq, strconv.FormatUint(seq, 10))
+		}
+		return req, nil
+	})
 	if err != nil {
-		return api.Reply{}, fmt.Errorf("client: %w", err)
+		return api.Reply{}, err
 	}
-	if seq != 0 {
-		req.Header.Set(api.HeaderClient, strconv.FormatUint(c.clientID, 10))
-		req.Header.Set(api.HeaderSeq, strconv.FormatUint(seq, 10))
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return api.Reply{}, fmt.Errorf("client: %s: %w", ep, err)
-	}
-	defer resp.Body.Close()
 	var rep api.Reply
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&rep); err != nil {
-		return api.Reply{}, fmt.Errorf("client: %s answered %s with a body that is not a reply: %w", ep, resp.Status, err)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return api.Reply{}, fmt.Errorf("client: %s answered %d with a body that is not a reply: %w", ep, status, err)
 	}
 	return rep, nil
+}
+
+// FindLeader points the client at the leader and returns its id, or 0 if
+// no endpoint says it leads. It asks every endpoint that is not suspect
+// for its status at once, each for at most ProbeTimeout, and returns as
+// soon as one says it is the leader, so a frozen or slow node does not
+// hold it up. Requests find the leader by themselves; FindLeader is for
+// callers that want its id.
+func (c *Client) FindLeader(ctx context.Context) uint64 {
+	return c.discover(ctx)
 }
 
 // Status fetches one endpoint's status.

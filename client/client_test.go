@@ -53,31 +53,73 @@ type fake struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	role   string
+	leader uint64 // the leader its status names
 	answer func(r *http.Request) (int, api.Reply)
 	got    []*http.Request
+	// frozen makes f hold every request, status or key-value, until the
+	// test ends, as a node stopped by SIGSTOP would; delay makes it wait
+	// that long before it answers, as a slow node would.
+	frozen   bool
+	delay    time.Duration
+	release  chan struct{}
+	statuses int // status requests received
 }
 
 func newFake(t *testing.T, id uint64, role string, answer func(*http.Request) (int, api.Reply)) *fake {
 	t.Helper()
-	f := &fake{id: id, role: role, answer: answer}
+	f := &fake{id: id, role: role, answer: answer, release: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/status", func(w http.ResponseWriter, _ *http.Request) {
 		f.mu.Lock()
-		role := f.role
+		role, leader := f.role, f.leader
+		f.statuses++
 		f.mu.Unlock()
-		writeJSON(w, http.StatusOK, api.Status{ID: f.id, Role: role})
+		f.stall()
+		writeJSON(w, http.StatusOK, api.Status{ID: f.id, Role: role, Leader: leader})
 	})
 	mux.HandleFunc("/v1/kv/{key...}", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		f.got = append(f.got, r.Clone(context.Background()))
 		answer := f.answer
 		f.mu.Unlock()
+		f.stall()
 		code, rep := answer(r)
 		writeJSON(w, code, rep)
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
+	// Cleanups run last first: held requests end before the server closes.
+	t.Cleanup(func() { close(f.release) })
 	return f
+}
+
+// stall holds a request while f is frozen, or delays it while f is slow.
+func (f *fake) stall() {
+	f.mu.Lock()
+	frozen, delay := f.frozen, f.delay
+	f.mu.Unlock()
+	if frozen {
+		<-f.release
+		return
+	}
+	select {
+	case <-time.After(delay):
+	case <-f.release:
+	}
+}
+
+// set changes f under its lock.
+func (f *fake) set(change func(f *fake)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+// statusCount returns how many status requests f was sent.
+func (f *fake) statusCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.statuses
 }
 
 func (f *fake) url() string { return f.srv.URL }

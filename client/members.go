@@ -57,72 +57,95 @@ func (c *Client) RemoveMember(ctx context.Context, id uint64) (api.Members, erro
 	return c.members(ctx, http.MethodDelete, "/v1/members/"+strconv.FormatUint(id, 10), nil)
 }
 
-// members sends a membership request, trying the endpoints in turn and
-// following the leader through elections, until a final answer or ctx
-// ends. A change that timed out is not retried: it may have applied.
+// members sends a membership request and follows the leader through
+// elections until a final answer or ctx ends. A read goes to any node
+// (the leader if known), and is sent again elsewhere when one fails. A
+// change goes to the leader, found first if need be; it is sent again
+// only when it cannot have reached the node it was sent to (the
+// connection was refused, say): a change that may have reached a node
+// which then timed out, stalled or broke the connection may still apply,
+// and ends in ErrOutcomeUnknown.
 func (c *Client) members(ctx context.Context, method, path string, body []byte) (api.Members, error) {
+	change := method != http.MethodGet
 	backoff := 100 * time.Millisecond
 	var last error
-	for {
-		ep := c.pick()
-		code, b, err := c.sendRaw(ctx, method, ep+path, body)
-		if err == nil {
-			var out api.Members
-			var rep api.Reply
-			switch {
-			case code == http.StatusOK:
-				if err := json.Unmarshal(b, &out); err != nil {
-					return api.Members{}, fmt.Errorf("client: %s%s answered with something other than the members: %w", ep, path, err)
-				}
-				return out, nil
-			case json.Unmarshal(b, &rep) != nil:
-				last = fmt.Errorf("client: %s%s: %d: %s", ep, path, code, bytes.TrimSpace(b))
-				c.forget(ep)
-			case code == http.StatusConflict:
-				return api.Members{}, fmt.Errorf("%w: %s", ErrConflict, rep.Error)
-			case code == http.StatusBadRequest, code == http.StatusNotFound:
-				return api.Members{}, fmt.Errorf("%w: %s", ErrRefused, rep.Error)
-			case code == http.StatusGatewayTimeout && method != http.MethodGet:
-				return api.Members{}, fmt.Errorf("%w: %s", ErrOutcomeUnknown, rep.Error)
-			default: // not leader, no quorum, overloaded, unavailable
-				last = fmt.Errorf("client: %s: %s: %s", ep, rep.Code, rep.Error)
-				c.forget(ep)
-				c.follow(rep.Leader)
-			}
-		} else {
-			last = err
-			c.forget(ep)
-		}
+	failed := map[string]bool{}
+	discovered := false
+	pause := func() bool {
 		select {
 		case <-ctx.Done():
-			return api.Members{}, errors.Join(ErrUnavailable, last)
+			return false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 500*time.Millisecond)
+		clear(failed)
+		return true
 	}
-}
-
-// sendRaw sends one request and returns the answer's status and body.
-func (c *Client) sendRaw(ctx context.Context, method, url string, body []byte) (int, []byte, error) {
-	var r io.Reader = http.NoBody
-	if body != nil {
-		r = bytes.NewReader(body)
+	for ctx.Err() == nil {
+		if change && !discovered && c.leaderEndpoint() == "" {
+			discovered = true
+			c.discover(ctx)
+		}
+		ep, fresh := c.pick(failed)
+		if !fresh && len(failed) > 0 {
+			if !pause() {
+				break
+			}
+			continue
+		}
+		code, b, err := c.attempt(ctx, ep, func(ctx context.Context) (*http.Request, error) {
+			var r io.Reader = http.NoBody
+			if body != nil {
+				r = bytes.NewReader(body)
+			}
+			req, err := http.NewRequestWithContext(ctx, method, ep+path, r)
+			if err != nil {
+				return nil, err
+			}
+			if body != nil {
+				req.Header.Set("Content-Type", "application/json")
+			}
+			return req, nil
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if change && mayHaveArrived(err) {
+				return api.Members{}, fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
+			}
+			last = err
+			failed[ep] = true
+			c.forget(ep)
+			continue
+		}
+		var out api.Members
+		var rep api.Reply
+		switch {
+		case code == http.StatusOK:
+			if err := json.Unmarshal(b, &out); err != nil {
+				return api.Members{}, fmt.Errorf("client: %s%s answered with something other than the members: %w", ep, path, err)
+			}
+			c.learn(out.Leader)
+			return out, nil
+		case json.Unmarshal(b, &rep) != nil:
+			last = fmt.Errorf("client: %s%s: %d: %s", ep, path, code, bytes.TrimSpace(b))
+			failed[ep] = true
+			c.forget(ep)
+		case code == http.StatusConflict:
+			return api.Members{}, fmt.Errorf("%w: %s", ErrConflict, rep.Error)
+		case code == http.StatusBadRequest, code == http.StatusNotFound:
+			return api.Members{}, fmt.Errorf("%w: %s", ErrRefused, rep.Error)
+		case code == http.StatusGatewayTimeout && change:
+			return api.Members{}, fmt.Errorf("%w: %s", ErrOutcomeUnknown, rep.Error)
+		default: // not leader, no quorum, overloaded, unavailable
+			last = fmt.Errorf("client: %s: %s: %s", ep, rep.Code, rep.Error)
+			c.forget(ep)
+			c.follow(ctx, rep.Leader)
+		}
+		if !pause() {
+			break
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, r)
-	if err != nil {
-		return 0, nil, fmt.Errorf("client: %w", err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, nil, fmt.Errorf("client: %w", err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return 0, nil, fmt.Errorf("client: read the answer of %s: %w", url, err)
-	}
-	return resp.StatusCode, b, nil
+	return api.Members{}, errors.Join(ErrUnavailable, last)
 }
