@@ -44,6 +44,7 @@ const (
 	tagStorageAck = 5
 	tagTransfer   = 6
 	tagChange     = 7
+	tagMalformed  = 8
 )
 
 // Effect tags: the first byte of each item of an effects batch.

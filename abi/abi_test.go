@@ -202,19 +202,21 @@ func TestAppendPanicsOnUnknownType(t *testing.T) {
 	}
 }
 
+// inputsBatch returns a batch header for n items followed by items.
+func inputsBatch(n int, items ...[]byte) []byte {
+	b := wire.AppendUvarint([]byte{abi.Version}, uint64(n))
+	for _, it := range items {
+		b = append(b, it...)
+	}
+	return b
+}
+
+func frame(p []byte) []byte { return wire.AppendBytes(nil, p) }
+
+// A batch is an error only when its framing is broken.
 func TestDecodeInputsErrors(t *testing.T) {
 	msg := wire.AppendMessage(nil, raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 1})
-	badMsg := bytes.Clone(msg)
-	badMsg[1] = 99
-	cmd := kv.AppendCommand(nil, kv.Command{Op: kv.OpSet, Key: "k"})
-	frame := func(p []byte) []byte { return wire.AppendBytes(nil, p) }
-	batch := func(n int, items ...[]byte) []byte {
-		b := wire.AppendUvarint([]byte{abi.Version}, uint64(n))
-		for _, it := range items {
-			b = append(b, it...)
-		}
-		return b
-	}
+	batch := inputsBatch
 	tests := []struct {
 		name string
 		in   []byte
@@ -227,30 +229,16 @@ func TestDecodeInputsErrors(t *testing.T) {
 		{"count past end", batch(3, []byte{1, 1}), wire.ErrTruncated, "abi: inputs batch truncated at byte 1"},
 		{"count over limit", batch(abi.MaxBatchItems + 1), wire.ErrTooLarge, "abi: inputs batch too large (1048577 > 1048576) at byte 1"},
 		{"tag 0", batch(1, []byte{0}), wire.ErrInvalid, "abi: inputs has unknown input tag 0 at byte 2"},
-		{"tag 8", batch(2, []byte{1, 8}), wire.ErrInvalid, "abi: inputs has unknown input tag 8 at byte 3"},
-		{"change type 0", batch(1, []byte{7, 1}, frame([]byte{0, 2, 0, 0})), wire.ErrInvalid,
-			"abi: inputs has unknown configuration change type 0 at byte 5"},
-		{"change type 7", batch(1, []byte{7, 1}, frame([]byte{7, 2, 0, 0})), wire.ErrInvalid,
-			"abi: inputs has unknown configuration change type 7 at byte 5"},
-		{"change short of frame", batch(1, []byte{7, 1}, frame([]byte{1, 2, 0, 0, 0})), wire.ErrInvalid,
-			"abi: inputs has 1 trailing byte in frame at byte 9"},
-		{"change addr too large", batch(1, []byte{7, 1}, frame(append([]byte{1, 2}, frame(make([]byte, wire.MaxAddrBytes+1))...))),
-			wire.ErrTooLarge, "abi: inputs member address too large (1025 > 1024) at byte 8"},
-		{"change learner 2", batch(1, []byte{7, 1}, frame([]byte{2, 2, 0, 1, 2, 2, 0})), wire.ErrInvalid,
-			"abi: inputs has invalid bool 2 at byte 10"},
+		{"tag 9", batch(2, []byte{1, 9}), wire.ErrInvalid, "abi: inputs has unknown input tag 9 at byte 3"},
 		{"trailing", batch(1, []byte{1, 1}), wire.ErrInvalid, "abi: inputs has 1 trailing byte at byte 3"},
-		{"bad message", batch(1, []byte{2}, frame(badMsg)), wire.ErrInvalid, "abi: inputs has unknown message type 99 at byte 5"},
-		{"message short of frame", batch(1, []byte{2}, frame(append(bytes.Clone(msg), 0))), wire.ErrInvalid,
-			"abi: inputs has 1 trailing byte in frame at byte 16"},
-		{"message past frame", batch(1, []byte{2}, frame(msg[:len(msg)-1]), []byte{0}), wire.ErrTruncated,
-			"abi: inputs truncated at byte 15"},
-		{"command unknown op", batch(1, []byte{3, 9}, frame(append([]byte{1, 0}, cmd[2:]...))), wire.ErrInvalid,
-			"abi: inputs has unknown op 0 at byte 6"},
-		{"command version", batch(1, []byte{3, 9}, frame(append([]byte{7}, cmd[1:]...))), wire.ErrVersion,
-			"abi: inputs has version 7 (want 1) at byte 5"},
-		{"read key too long", batch(1, []byte{4, 1}, frame([]byte(strings.Repeat("k", kv.MaxKeyBytes+1))), []byte{0}),
-			wire.ErrTooLarge, "abi: inputs key too large (257 > 256) at byte 4"},
+		{"message frame past end", batch(1, []byte{2}, frame(msg)[:len(msg)]), wire.ErrTruncated,
+			"abi: inputs message truncated at byte 3"},
+		{"message past frame", batch(1, []byte{2}, frame(msg[:len(msg)-1]), []byte{0}), wire.ErrInvalid,
+			"abi: inputs has 1 trailing byte at byte 15"},
+		{"command frame past end", batch(1, []byte{3, 9, 20, 1}), wire.ErrTruncated, "abi: inputs command truncated at byte 4"},
+		{"read key past end", batch(1, []byte{4, 1, 5, 'k'}), wire.ErrTruncated, "abi: inputs key truncated at byte 4"},
 		{"read stale 2", batch(1, []byte{4, 1, 1, 'k', 2}), wire.ErrInvalid, "abi: inputs has invalid bool 2 at byte 6"},
+		{"malformed request 2", batch(1, []byte{8, 2, 0, 0}), wire.ErrInvalid, "abi: inputs has invalid bool 2 at byte 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,6 +251,63 @@ func TestDecodeInputsErrors(t *testing.T) {
 			}
 			if in != nil {
 				t.Errorf("inputs on error: have %+v, want nil", in)
+			}
+		})
+	}
+}
+
+// One bad input costs only itself: limits the engine checks are not the
+// decoder's (the engine answers them as a native engine does), and an
+// intact frame with broken contents decodes as an engine.Malformed. The
+// inputs around it decode as usual.
+func TestDecodeInputsBadItem(t *testing.T) {
+	msg := wire.AppendMessage(nil, raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 1})
+	badMsg := bytes.Clone(msg)
+	badMsg[1] = 99
+	cmd := kv.AppendCommand(nil, kv.Command{ClientID: 1, Seq: 1, Op: kv.OpSet, Key: "k"})
+	longKey := strings.Repeat("k", kv.MaxKeyBytes+1)
+	longAddr := strings.Repeat("a", wire.MaxAddrBytes+1)
+	tests := []struct {
+		name string
+		item []byte
+		want engine.Input
+	}{
+		{"change type 0", append([]byte{7, 1}, frame([]byte{0, 2, 0, 0})...),
+			engine.ChangeMembers{RequestID: 1, Change: raft.ConfChange{Type: 0, NodeID: 2}}},
+		{"change type 7", append([]byte{7, 1}, frame([]byte{7, 2, 0, 0})...),
+			engine.ChangeMembers{RequestID: 1, Change: raft.ConfChange{Type: 7, NodeID: 2}}},
+		{"change addr too long", append([]byte{7, 1}, frame(append(append([]byte{1, 2}, frame([]byte(longAddr))...), 0))...),
+			engine.ChangeMembers{RequestID: 1, Change: raft.ConfChange{Type: raft.ConfAddLearner, NodeID: 2, Addr: longAddr}}},
+		{"change short of frame", append([]byte{7, 1}, frame([]byte{1, 2, 0, 0, 0})...),
+			engine.Malformed{Request: true, RequestID: 1, Err: "abi: configuration change has 1 trailing byte at byte 4"}},
+		{"change learner 2", append([]byte{7, 1}, frame([]byte{2, 2, 0, 1, 2, 2, 0})...),
+			engine.Malformed{Request: true, RequestID: 1, Err: "abi: configuration change has invalid bool 2 at byte 5"}},
+		{"bad message", append([]byte{2}, frame(badMsg)...),
+			engine.Malformed{Err: "dropped a message that does not decode: abi: message has unknown message type 99 at byte 1"}},
+		{"message short of frame", append([]byte{2}, frame(append(bytes.Clone(msg), 0))...),
+			engine.Malformed{Err: "dropped a message that does not decode: abi: message has 1 trailing byte at byte 12"}},
+		{"message truncated in frame", append([]byte{2}, frame(msg[:len(msg)-1])...),
+			engine.Malformed{Err: "dropped a message that does not decode: abi: message truncated at byte 11"}},
+		{"command unknown op", append([]byte{3, 9}, frame(append([]byte{1, 0}, cmd[2:]...))...),
+			engine.Propose{RequestID: 9, Command: kv.Command{ClientID: 1, Seq: 1, Key: "k"}}},
+		{"command version", append([]byte{3, 9}, frame(append([]byte{7}, cmd[1:]...))...),
+			engine.Malformed{Request: true, RequestID: 9, Err: "abi: command has version 7 (want 1) at byte 0"}},
+		{"command truncated in frame", append([]byte{3, 9}, frame(cmd[:len(cmd)-1])...),
+			engine.Malformed{Request: true, RequestID: 9, Err: "abi: command truncated at byte 8"}},
+		{"command key too long", append([]byte{3, 9}, frame(kv.AppendCommand(nil, kv.Command{ClientID: 1, Seq: 1, Op: kv.OpGet, Key: longKey}))...),
+			engine.Propose{RequestID: 9, Command: kv.Command{ClientID: 1, Seq: 1, Op: kv.OpGet, Key: longKey}}},
+		{"read key too long", append(append([]byte{4, 1}, frame([]byte(longKey))...), 0),
+			engine.Read{RequestID: 1, Key: longKey}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, err := abi.DecodeInputs(inputsBatch(3, []byte{1}, tt.item, []byte{5, 7, 1}))
+			if err != nil {
+				t.Fatalf("have %v, want no error", err)
+			}
+			want := []engine.Input{engine.Tick{}, tt.want, engine.StorageAck{Index: 7, Term: 1}}
+			if !reflect.DeepEqual(in, want) {
+				t.Errorf("have %+v\nwant %+v", in, want)
 			}
 		})
 	}

@@ -3,9 +3,11 @@ package abi_test
 import (
 	"bytes"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/wraft/wraft/abi"
+	"github.com/wraft/wraft/engine"
 )
 
 // The fuzzers check that the decoders never panic and that whatever they
@@ -18,13 +20,18 @@ func FuzzDecodeInputs(f *testing.F) {
 			f.Add(v.encode())
 		}
 	}
+	// A batch with one input whose frame holds broken contents.
+	f.Add([]byte{abi.Version, 3, 1, 3, 9, 2, 7, 0, 4, 1, 1, 'k', 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		in, err := abi.DecodeInputs(b)
 		if err != nil {
 			return
 		}
 		again := abi.AppendInputs(nil, in)
-		if !bytes.Equal(again, b) {
+		// An input that did not decode stands as an engine.Malformed,
+		// which encodes in its own way.
+		malformed := slices.ContainsFunc(in, func(x engine.Input) bool { _, ok := x.(engine.Malformed); return ok })
+		if !malformed && !bytes.Equal(again, b) {
 			t.Fatalf("re-encoded: have % x, want % x", again, b)
 		}
 		in2, err := abi.DecodeInputs(again)

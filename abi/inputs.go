@@ -20,6 +20,7 @@ import (
 //	5 StorageAck: uvarint index, uvarint term
 //	6 Transfer:   uvarint to
 //	7 ChangeMembers: uvarint requestID, frame(confChange)
+//	8 Malformed:  bool request, uvarint requestID, string err
 //
 // where frame(x) is a uvarint length followed by x, message is what
 // wire.AppendMessage writes, command what kv.AppendCommand writes and
@@ -55,6 +56,11 @@ func AppendInputs(b []byte, in []engine.Input) []byte {
 			b = append(b, tagChange)
 			b = wire.AppendUvarint(b, x.RequestID)
 			b = wire.AppendBytes(b, raft.EncodeConfChange(x.Change))
+		case engine.Malformed:
+			b = append(b, tagMalformed)
+			b = wire.AppendBool(b, x.Request)
+			b = wire.AppendUvarint(b, x.RequestID)
+			b = wire.AppendString(b, x.Err)
 		default:
 			panic("abi: AppendInputs: unknown input type")
 		}
@@ -63,14 +69,23 @@ func AppendInputs(b []byte, in []engine.Input) []byte {
 }
 
 // DecodeInputs decodes a batch that AppendInputs encoded, which must fill b
-// exactly. It refuses an unknown version or tag, more than MaxBatchItems
-// items, a message or command that its own decoder refuses (or whose frame
-// it does not fill exactly), a message frame over wire.MaxMessageBytes, a
-// Read key over kv.MaxKeyBytes, and a configuration change of an unknown
-// type, with an address over wire.MaxAddrBytes or with members that
-// wire.ReadMembers refuses. A change's members are not otherwise checked:
-// a proposer leaves them empty. An empty batch decodes as nil. The inputs
-// share no memory with b.
+// exactly. An error means the batch's framing is broken: an unknown
+// version or tag, more than MaxBatchItems items, a field outside a frame
+// that does not decode (a truncated uvarint, an invalid bool), a frame
+// longer than what remains, or trailing bytes. An empty batch decodes as
+// nil. The inputs share no memory with b.
+//
+// One bad input never costs its batch. The decoder checks no limit that
+// the engine checks: a Read's key and a Propose's command of any size, and
+// any op, decode as they are, and the engine answers them with the error
+// of engine.Validate (the same answer a natively linked engine gives). A
+// Receive, Propose or ChangeMembers whose frame is intact but whose
+// contents do not decode (a message that wire.ReadMessage refuses, a
+// command of an unknown version, a truncated configuration change)
+// decodes as an engine.Malformed carrying the decoder's error, which
+// the engine answers or reports. A change's members are read but not
+// checked: a proposer leaves them empty. A Malformed's Err is at most
+// wire.MaxTextBytes long.
 func DecodeInputs(b []byte) ([]engine.Input, error) {
 	in, err := DecodeInputsTo(nil, b)
 	if len(in) == 0 {
@@ -105,24 +120,34 @@ func DecodeInputsTo(dst []engine.Input, b []byte) ([]engine.Input, error) {
 	return in, nil
 }
 
+// anySize is the length limit of the fields whose limits the engine
+// checks: the bytes that remain bound them anyway.
+const anySize = 1<<31 - 1
+
 func readInput(r *wire.Reader) engine.Input {
 	at := r.Offset()
 	switch tag := r.Byte(); tag {
 	case tagTick:
 		return engine.Tick{}
 	case tagReceive:
-		return engine.Receive{Message: readMessageFrame(r)}
+		f := r.Frame("message", anySize, "abi: message")
+		m := wire.ReadMessage(&f)
+		if err := f.Done(); err != nil {
+			return engine.Malformed{Err: "dropped a message that does not decode: " + err.Error()}
+		}
+		return engine.Receive{Message: m}
 	case tagPropose:
-		var p engine.Propose
-		p.RequestID = r.Uvarint()
-		outer := r.BeginFrame("command", wire.MaxMessageBytes)
-		p.Command = kv.ReadCommand(r)
-		r.EndFrame(outer)
-		return p
+		id := r.Uvarint()
+		f := r.Frame("command", anySize, "abi: command")
+		c := kv.ReadCommandUnchecked(&f)
+		if err := f.Done(); err != nil {
+			return malformed(id, err)
+		}
+		return engine.Propose{RequestID: id, Command: c}
 	case tagRead:
 		var x engine.Read
 		x.RequestID = r.Uvarint()
-		x.Key = r.String("key", kv.MaxKeyBytes)
+		x.Key = r.String("key", anySize)
 		x.Stale = r.Bool()
 		return x
 	case tagStorageAck:
@@ -133,11 +158,18 @@ func readInput(r *wire.Reader) engine.Input {
 	case tagTransfer:
 		return engine.Transfer{To: r.Uvarint()}
 	case tagChange:
-		var x engine.ChangeMembers
+		id := r.Uvarint()
+		f := r.Frame("configuration change", anySize, "abi: configuration change")
+		cc := readConfChange(&f)
+		if err := f.Done(); err != nil {
+			return malformed(id, err)
+		}
+		return engine.ChangeMembers{RequestID: id, Change: cc}
+	case tagMalformed:
+		var x engine.Malformed
+		x.Request = r.Bool()
 		x.RequestID = r.Uvarint()
-		outer := r.BeginFrame("configuration change", wire.MaxMessageBytes)
-		x.Change = readConfChange(r)
-		r.EndFrame(outer)
+		x.Err = r.String("error", wire.MaxTextBytes)
 		return x
 	default:
 		r.Invalid(at, "has unknown input tag "+strconv.Itoa(int(tag)))
@@ -153,18 +185,31 @@ func readMessageFrame(r *wire.Reader) (m raft.Message) {
 	return m
 }
 
-// readConfChange reads what raft.EncodeConfChange writes. It does not use
+// malformed is the Malformed for request id whose frame held err.
+func malformed(id uint64, err error) engine.Malformed {
+	return engine.Malformed{Request: true, RequestID: id, Err: err.Error()}
+}
+
+// readConfChange reads what raft.EncodeConfChange writes, addresses of any
+// length and changes of any type included (the engine checks them). It does not use
 // raft.DecodeConfChange, which requires a configuration with a voter: the
 // change a host proposes carries no members (the leader fills them in).
 func readConfChange(r *wire.Reader) raft.ConfChange {
 	var cc raft.ConfChange
-	at := r.Offset()
+	// Any type: the leader refuses a change it does not propose.
 	cc.Type = raft.ConfChangeType(r.Byte())
-	if r.Err() == nil && cc.Type.String() == "unknown" {
-		r.Invalid(at, "has unknown configuration change type "+strconv.Itoa(int(cc.Type)))
-	}
 	cc.NodeID = r.Uvarint()
-	cc.Addr = r.String("member address", wire.MaxAddrBytes)
-	cc.Members = wire.ReadMembers(r)
+	cc.Addr = r.String("member address", anySize)
+	// A member takes 3 bytes or more: id, learner, address length.
+	n := r.Count("members", anySize, 3)
+	if n > 0 {
+		cc.Members = make([]raft.Member, n)
+		for i := range cc.Members {
+			cc.Members[i] = raft.Member{ID: r.Uvarint(), Learner: r.Bool(), Addr: r.String("member address", anySize)}
+		}
+	}
+	if r.Err() != nil {
+		return raft.ConfChange{}
+	}
 	return cc
 }

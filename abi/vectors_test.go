@@ -218,7 +218,7 @@ func vectors() []vector {
 		Index: maxU64, Term: maxU64, Acks: -1, Voters: math.MaxInt, Alive: math.MinInt, Leader: maxU64}})
 	add("effects emit", "effects", []engine.Effect{engine.Emit{Event: raft.Event{Kind: raft.EventElected, Term: 4, Peer: 0, Index: 10,
 		Text: "elected leader for term 4"}}})
-	for k := raft.EventConfChangeProposed; k <= raft.EventLogCompacted; k++ {
+	for k := raft.EventConfChangeProposed; k <= raft.EventInputsRejected; k++ {
 		add("effects emit "+k.String(), "effects", []engine.Effect{engine.Emit{Event: raft.Event{Kind: k, Term: 3, Peer: 4,
 			Index: 120, Text: k.String()}}})
 	}

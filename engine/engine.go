@@ -14,9 +14,12 @@ import (
 
 // Core is what hosts and the simulator drive: an Engine linked natively,
 // or raft.wasm in a WebAssembly runtime. Handle carries inputs in and
-// effects out; the returned slice belongs to the caller. An error means
-// the core itself failed (a trap in the wasm runtime, say) and must be
-// recreated from storage; the native Engine never returns one.
+// effects out; the returned slice belongs to the caller. Bad requests are
+// answered with replies, never with an error. An error wrapping
+// ErrInputRejected means the core refused the batch's encoding as a whole
+// and handled none of it, and is intact. Any other error means the core
+// itself failed (a trap in the wasm runtime, say) and must be recreated
+// from storage. The native Engine never returns an error.
 type Core interface {
 	Handle(in []Input) ([]Effect, error)
 }
@@ -90,6 +93,12 @@ func (e *Engine) handle(x Input) {
 		e.node.StorageAck(x.Index, x.Term)
 	case ChangeMembers:
 		e.changeMembers(x)
+	case Malformed:
+		if x.Request {
+			e.refuse(x.RequestID, ReplyInvalid, x.Err)
+		} else {
+			e.replies = append(e.replies, Emit{Event: raft.Event{Kind: raft.EventMessageRejected, Text: x.Err}})
+		}
 	case Transfer:
 		if err := e.node.TransferLeadership(x.To); err != nil {
 			e.replies = append(e.replies, Emit{Event: raft.Event{Kind: raft.EventTransferAborted, Peer: x.To,

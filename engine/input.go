@@ -7,7 +7,7 @@ import (
 
 // Input is one thing a host hands the engine: a tick, a message, a client
 // request or a storage acknowledgement. The concrete types are Tick, Receive,
-// Propose, Read, StorageAck and Transfer.
+// Propose, Read, StorageAck, Transfer, ChangeMembers and Malformed.
 type Input interface{ isInput() }
 
 // Tick advances the engine's logical clock by one tick. Hosts deliver ticks
@@ -64,7 +64,21 @@ type ChangeMembers struct {
 	Change    raft.ConfChange
 }
 
+// Malformed stands for an input whose bytes a host could not decode,
+// although it could tell where they began and ended: raft.wasm's ABI
+// decoder makes one for a Propose, Read or ChangeMembers (Request set,
+// RequestID its id) or a Receive whose encoded fields are broken, so that
+// one bad input costs only itself, never its batch. The engine answers a
+// request with ReplyInvalid and Err, and reports any other Malformed as an
+// EventMessageRejected event with Err.
+type Malformed struct {
+	Request   bool
+	RequestID uint64
+	Err       string
+}
+
 func (ChangeMembers) isInput() {}
+func (Malformed) isInput()     {}
 func (Tick) isInput()          {}
 func (Receive) isInput()       {}
 func (Propose) isInput()       {}

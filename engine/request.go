@@ -62,12 +62,8 @@ func (e *Engine) refuse(id uint64, code ReplyCode, why string) {
 
 // propose handles a client's write.
 func (e *Engine) propose(p Propose) {
-	if err := kv.Validate(p.Command); err != nil {
+	if err := Validate(p); err != nil {
 		e.refuse(p.RequestID, ReplyInvalid, err.Error())
-		return
-	}
-	if p.Command.ClientID == 0 {
-		e.refuse(p.RequestID, ReplyInvalid, "engine: a write needs a client session (client id 0)")
 		return
 	}
 	for _, rq := range e.requests {
@@ -88,7 +84,7 @@ func (e *Engine) propose(p Propose) {
 
 // read handles a client's read.
 func (e *Engine) read(r Read) {
-	if err := kv.Validate(kv.Command{Op: kv.OpGet, Key: r.Key}); err != nil {
+	if err := Validate(r); err != nil {
 		e.refuse(r.RequestID, ReplyInvalid, err.Error())
 		return
 	}
@@ -237,6 +233,10 @@ func (e *Engine) serveReads() {
 
 // changeMembers proposes a configuration change on the leader.
 func (e *Engine) changeMembers(c ChangeMembers) {
+	if err := Validate(c); err != nil {
+		e.refuse(c.RequestID, ReplyInvalid, err.Error())
+		return
+	}
 	if !e.admit(c.RequestID) {
 		return
 	}

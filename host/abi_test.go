@@ -81,12 +81,19 @@ func wantCoreError(t *testing.T, batch []byte, want string) {
 	if err != nil {
 		t.Fatalf("batch does not decode: %v", err)
 	}
+	wantEvent(t, effs, raft.EventCoreError, want)
+}
+
+// wantEvent checks that effs is exactly one event of kind whose text
+// contains want.
+func wantEvent(t *testing.T, effs []engine.Effect, kind raft.EventKind, want string) {
+	t.Helper()
 	if len(effs) != 1 {
-		t.Fatalf("have %d effects %+v, want one EventCoreError", len(effs), effs)
+		t.Fatalf("have %d effects %+v, want one %v event", len(effs), effs, kind)
 	}
 	e, ok := effs[0].(engine.Emit)
-	if !ok || e.Event.Kind != raft.EventCoreError || !strings.Contains(e.Event.Text, want) {
-		t.Fatalf("have %+v, want an EventCoreError containing %q", effs[0], want)
+	if !ok || e.Event.Kind != kind || !strings.Contains(e.Event.Text, want) {
+		t.Fatalf("have %+v, want a %v event containing %q", effs[0], kind, want)
 	}
 }
 
@@ -107,8 +114,13 @@ func TestExports(t *testing.T) {
 	if out := m.send("wraft_init", abi.AppendInit(nil, single, engine.Restored{})); string(out) != "\x01\x00" {
 		t.Fatalf("wraft_init = % x, want 01 00", out)
 	}
-	wantCoreError(t, m.send("wraft_handle", []byte{0xde, 0xad, 0xbe, 0xef}), "abi: inputs")
-	// Garbage handled nothing and poisoned nothing.
+	// A batch whose framing is broken is rejected: it handled nothing
+	// and poisoned nothing.
+	garbage, err := abi.DecodeEffects(m.send("wraft_handle", []byte{0xde, 0xad, 0xbe, 0xef}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantEvent(t, garbage, raft.EventInputsRejected, "abi: inputs")
 	effs, err := abi.DecodeEffects(m.send("wraft_handle", ticks))
 	if err != nil || len(effs) == 0 {
 		t.Fatalf("ticks after garbage: %v %+v, want effects", err, effs)

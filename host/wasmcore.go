@@ -15,10 +15,11 @@ import (
 )
 
 // ErrCoreFailed is wrapped by every error a WasmCore returns once the
-// module failed: it reported an EventCoreError (a panic inside, inputs it
-// could not decode), trapped, exited or returned bytes that do not decode.
-// The core is then unusable; the host discards it and makes a new one from
-// what storage holds.
+// module failed: it reported an EventCoreError (a panic inside, no
+// engine), trapped, exited or returned bytes that do not decode. The core
+// is then unusable; the host discards it and makes a new one from what
+// storage holds. (A batch the module refused as a whole gives an error
+// wrapping engine.ErrInputRejected instead, and the core stays usable.)
 var ErrCoreFailed = errors.New("host: raft.wasm core failed")
 
 // ErrClosed is returned by Handle after Close.
@@ -57,9 +58,11 @@ func newWasmCore(mod api.Module, stderr *tail) (*WasmCore, error) {
 }
 
 // Handle passes the inputs to the engine and returns its effects. The
-// effects share no memory with the module. An error wraps ErrCoreFailed
-// (or is ErrClosed); after one, the core is unusable and every later call
-// returns the same error.
+// effects share no memory with the module. An error wrapping
+// engine.ErrInputRejected means the module refused the batch's encoding
+// and handled none of it; the core is still usable. Any other error wraps
+// ErrCoreFailed (or is ErrClosed); after one, the core is unusable and
+// every later call returns the same error.
 func (c *WasmCore) Handle(in []engine.Input) ([]engine.Effect, error) {
 	if c.err != nil {
 		return nil, c.err
@@ -113,6 +116,12 @@ func (c *WasmCore) call(fn api.Function, name string, input []byte) ([]engine.Ef
 	for _, e := range effs {
 		if e, ok := e.(engine.Emit); ok && e.Event.Kind == raft.EventCoreError {
 			return nil, c.fail("%s", e.Event.Text)
+		}
+	}
+	if len(effs) == 1 {
+		if e, ok := effs[0].(engine.Emit); ok && e.Event.Kind == raft.EventInputsRejected {
+			// The module handled nothing and is intact: not sticky.
+			return nil, fmt.Errorf("%w: %s", engine.ErrInputRejected, e.Event.Text)
 		}
 	}
 	return effs, nil

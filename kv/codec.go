@@ -47,19 +47,39 @@ func DecodeCommand(b []byte) (Command, error) {
 // ReadCommand reads a Command, version byte included, as DecodeCommand
 // does, from a Reader that may hold more after it. It returns the zero
 // Command if r has failed.
-func ReadCommand(r *wire.Reader) Command {
+func ReadCommand(r *wire.Reader) Command { return readCommand(r, true) }
+
+// ReadCommandUnchecked reads a Command as ReadCommand does, but refuses
+// only bytes that are not an encoding at all (a wrong version, a
+// truncation, an invalid bool): it accepts any op, and keys, values and
+// expectations of any length the bytes hold. A decoder of client requests
+// uses it, so that an oversized command or an unknown op reaches Validate
+// and is answered with Validate's error, such as
+// "kv: key too long (300 > 256 bytes)", rather than failing what carried
+// it. Log entries are decoded with ReadCommand.
+func ReadCommandUnchecked(r *wire.Reader) Command { return readCommand(r, false) }
+
+// anySize is the length limit of ReadCommandUnchecked: the bytes that
+// remain bound every length anyway.
+const anySize = 1<<31 - 1
+
+func readCommand(r *wire.Reader, checked bool) Command {
 	var c Command
+	keyMax, valueMax := MaxKeyBytes, MaxValueBytes
+	if !checked {
+		keyMax, valueMax = anySize, anySize
+	}
 	r.Version(CodecVersion)
 	at := r.Offset()
 	c.Op = Op(r.Byte())
-	if r.Err() == nil && (c.Op < OpSet || c.Op > OpCAS) {
+	if checked && r.Err() == nil && (c.Op < OpSet || c.Op > OpCAS) {
 		r.Invalid(at, "has unknown op "+strconv.Itoa(int(c.Op)))
 	}
 	c.ClientID = r.Uvarint()
 	c.Seq = r.Uvarint()
-	c.Key = r.String("key", MaxKeyBytes)
-	c.Value = r.Bytes("value", MaxValueBytes)
-	c.Expect = r.Bytes("expect", MaxValueBytes)
+	c.Key = r.String("key", keyMax)
+	c.Value = r.Bytes("value", valueMax)
+	c.Expect = r.Bytes("expect", valueMax)
 	c.ExpectMissing = r.Bool()
 	if r.Err() != nil {
 		return Command{}

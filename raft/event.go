@@ -24,8 +24,8 @@ const (
 	EventProposalDropped  EventKind = 15 // a proposal could not be accepted
 	EventPreVoteCancelled EventKind = 16 // pre-vote did not reach a majority
 	// EventCoreError reports that the core itself failed: a panic inside
-	// raft.wasm, or inputs it could not decode. The host must discard the
-	// core and recreate it from storage.
+	// raft.wasm, or no engine to run. The host must discard the core and
+	// recreate it from storage.
 	EventCoreError EventKind = 17
 	// EventConfChangeProposed: the leader appended a configuration change.
 	EventConfChangeProposed EventKind = 18
@@ -38,6 +38,11 @@ const (
 	EventSnapshotInstalled EventKind = 21
 	// EventLogCompacted: a snapshot was taken and the log before it dropped.
 	EventLogCompacted EventKind = 22
+	// EventInputsRejected reports that raft.wasm refused a batch of inputs
+	// whose framing is broken (see abi.DecodeInputs) and handled none of
+	// it. The core is intact: the host answers the batch's requests with
+	// an error and keeps it.
+	EventInputsRejected EventKind = 23
 )
 
 var eventKindNames = [...]string{
@@ -63,6 +68,7 @@ var eventKindNames = [...]string{
 	EventSnapshotSending:    "snapshot-sending",
 	EventSnapshotInstalled:  "snapshot-installed",
 	EventLogCompacted:       "log-compacted",
+	EventInputsRejected:     "inputs-rejected",
 }
 
 // String returns the kind's name, such as "elected", or "unknown".

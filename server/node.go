@@ -288,6 +288,22 @@ func (n *Node) Events() []raft.Event {
 	return append([]raft.Event(nil), n.events...)
 }
 
+// Submit hands a client request (an engine.Propose, Read or
+// ChangeMembers; its RequestID is set by the node) straight to the core,
+// without the checks of the HTTP API, and waits for the final reply or
+// until ctx ends. The core answers a request that engine.Validate refuses
+// with ReplyInvalid. Submit is what the API's handlers do after their own
+// checks; it serves embedding programs and tests.
+func (n *Node) Submit(ctx context.Context, in engine.Input) (engine.Reply, error) {
+	switch in.(type) {
+	case engine.Propose, engine.Read, engine.ChangeMembers:
+	default:
+		return engine.Reply{}, fmt.Errorf("server: submit: %T is not a client request", in)
+	}
+	r, _, err := n.submit(ctx, in)
+	return r, err
+}
+
 // submit hands a request to the loop and waits for its final reply.
 func (n *Node) submit(ctx context.Context, in engine.Input) (engine.Reply, bool, error) {
 	c := &call{in: in, done: make(chan engine.Reply, 1), pending: make(chan struct{})}
@@ -377,9 +393,20 @@ func (n *Node) loop(ctx context.Context) {
 		effects, err := n.core.Handle(batch)
 		n.metrics.handle.Observe(time.Since(start).Seconds())
 		n.metrics.batch.Observe(float64(len(batch)))
+		if errors.Is(err, engine.ErrInputRejected) {
+			// The core refused the batch's encoding and handled none of it;
+			// it is intact, so it stays. Its requests get an error, its
+			// storage acknowledgements go again; Raft tolerates the loss of
+			// its messages and ticks.
+			n.log.Error("core refused a batch of inputs; keeping the core", "inputs", len(batch), "cause", err)
+			batch = n.refuseBatch(batch, waiting, err)
+			continue
+		}
 		batch = batch[:0]
 		if err != nil {
-			n.log.Error("core failed; recreating it from storage", "err", err)
+			// Only a real failure of the core (a trap, a panic inside
+			// raft.wasm) gets here: bad requests are answered by the core.
+			n.log.Error("core failed; recreating it from storage", "cause", err)
 			if err := n.recreate(); err != nil {
 				n.fail(err)
 				return
@@ -396,6 +423,35 @@ func (n *Node) loop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// refuseBatch answers the requests of a batch the core refused with
+// ReplyInvalid and returns the next batch: the refused one's storage
+// acknowledgements, which cannot be what broke it.
+func (n *Node) refuseBatch(batch []engine.Input, waiting map[uint64]*call, why error) []engine.Input {
+	next := batch[:0]
+	for _, in := range batch {
+		var id uint64
+		switch in := in.(type) {
+		case engine.Propose:
+			id = in.RequestID
+		case engine.Read:
+			id = in.RequestID
+		case engine.ChangeMembers:
+			id = in.RequestID
+		case engine.StorageAck:
+			next = append(next, in)
+			continue
+		default:
+			continue
+		}
+		if c := waiting[id]; c != nil {
+			delete(waiting, id)
+			n.metrics.replies.WithLabelValues(engine.ReplyInvalid.String()).Inc()
+			c.done <- engine.Reply{RequestID: id, Code: engine.ReplyInvalid, Error: "server: " + why.Error()}
+		}
+	}
+	return next
 }
 
 // carryOut performs effects in order, except that final replies go out

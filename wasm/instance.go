@@ -140,8 +140,10 @@ func (x *instance) init(ptr, n uint32) (out []byte) {
 }
 
 // handle decodes an inputs batch, runs the engine and returns the encoded
-// effects. Without an engine, or if the inputs do not decode, it handles
-// nothing and returns one EventCoreError.
+// effects. Without an engine it handles nothing and returns one
+// EventCoreError. If the batch's framing is broken it handles nothing and
+// returns one EventInputsRejected; the engine stays usable. (An input that
+// is bad on its own is answered by the engine: see abi.DecodeInputs.)
 func (x *instance) handle(ptr, n uint32) (out []byte) {
 	defer x.release()
 	defer func() {
@@ -164,7 +166,11 @@ func (x *instance) handle(ptr, n uint32) (out []byte) {
 	}
 	var err error
 	if x.inputs, err = abi.DecodeInputsTo(x.inputs, data); err != nil {
-		return x.fail("wraft_handle: " + err.Error())
+		// The batch's framing is broken, so no input of it can be trusted:
+		// none is handled, and the engine is as it was.
+		ev := raft.Event{Kind: raft.EventInputsRejected, Text: "wraft_handle: " + err.Error()}
+		x.out = abi.AppendEffects(x.reuseOut(), []engine.Effect{engine.Emit{Event: ev}})
+		return x.out
 	}
 	effs, err := x.core.Handle(x.inputs)
 	if err != nil {

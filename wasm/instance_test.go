@@ -8,6 +8,7 @@ import (
 
 	"github.com/wraft/wraft/abi"
 	"github.com/wraft/wraft/engine"
+	"github.com/wraft/wraft/kv"
 	"github.com/wraft/wraft/raft"
 )
 
@@ -48,6 +49,21 @@ func wantError(t *testing.T, out []byte, want string) {
 	}
 }
 
+// wantRejected checks that out is exactly one EventInputsRejected whose
+// text contains want.
+func wantRejected(t *testing.T, out []byte, want string) {
+	t.Helper()
+	effs, err := abi.DecodeEffects(out)
+	if err != nil {
+		t.Fatalf("output does not decode: %v", err)
+	}
+	if e, ok := effs[0].(engine.Emit); len(effs) != 1 || !ok || e.Event.Kind != raft.EventInputsRejected {
+		t.Fatalf("output %+v, want one EventInputsRejected", effs)
+	} else if !strings.Contains(e.Event.Text, want) {
+		t.Errorf("text %q, want it to contain %q", e.Event.Text, want)
+	}
+}
+
 func mustInit(t *testing.T, x *instance, cfg engine.Config) {
 	t.Helper()
 	out := call(x, initx, abi.AppendInit(nil, cfg, engine.Restored{}))
@@ -80,6 +96,71 @@ func TestHandleMatchesEngine(t *testing.T) {
 	}
 }
 
+// Oversized requests in a batch are answered one by one with the same
+// replies a natively linked engine gives, and the rest of the batch is
+// handled: one bad input never costs its batch, nor the core.
+func TestHandleOversizedInputs(t *testing.T) {
+	x := newInstance(nativeCore)
+	mustInit(t, x, single)
+	e, err := engine.New(single, engine.Restored{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := strings.Repeat("k", 300)
+	elect := make([]engine.Input, 30)
+	for i := range elect {
+		elect[i] = engine.Tick{}
+	}
+	batches := [][]engine.Input{
+		elect,
+		{
+			engine.Propose{RequestID: 1, Command: kv.Command{ClientID: 1, Seq: 1, Op: kv.OpSet, Key: long}},
+			engine.Propose{RequestID: 2, Command: kv.Command{ClientID: 1, Seq: 2, Op: kv.OpCAS, Key: "k",
+				Expect: make([]byte, kv.MaxValueBytes+1)}},
+			engine.Read{RequestID: 3, Key: long},
+			engine.ChangeMembers{RequestID: 4, Change: raft.ConfChange{Type: raft.ConfAddLearner, NodeID: 9,
+				Addr: strings.Repeat("a", 2000)}},
+			engine.Propose{RequestID: 5, Command: kv.Command{ClientID: 1, Seq: 3, Op: kv.OpSet, Key: "k", Value: []byte("v")}},
+			engine.Propose{RequestID: 6, Command: kv.Command{ClientID: 1, Seq: 4, Op: 9, Key: "k"}},
+			engine.Tick{},
+		},
+	}
+	var last []engine.Effect
+	for i, in := range batches {
+		have := call(x, handlex, abi.AppendInputs(nil, in))
+		effs, _ := e.Handle(in)
+		if want := abi.AppendEffects(nil, effs); !bytes.Equal(have, want) {
+			t.Errorf("batch %d: have % x, want % x", i, have, want)
+		}
+		last = effs
+	}
+	want := map[uint64]string{
+		1: "kv: key too long (300 > 256 bytes)",
+		2: "kv: cas expectation too long (65537 > 65536 bytes)",
+		3: "kv: key too long (300 > 256 bytes)",
+		4: "engine: member address too long (2000 > 1024 bytes)",
+		6: "kv: unknown op 9",
+	}
+	persisted := false
+	for _, ef := range last {
+		switch ef := ef.(type) {
+		case engine.Reply:
+			if ef.Code != engine.ReplyInvalid || ef.Error != want[ef.RequestID] {
+				t.Errorf("reply to %d: have %v %q, want invalid %q", ef.RequestID, ef.Code, ef.Error, want[ef.RequestID])
+			}
+			delete(want, ef.RequestID)
+		case engine.Persist:
+			persisted = len(ef.Entries) == 1
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("no replies to %v", want)
+	}
+	if !persisted {
+		t.Errorf("the valid write of the batch was not appended: %+v", last)
+	}
+}
+
 func TestHandleErrors(t *testing.T) {
 	x := newInstance(nativeCore)
 	ticks := abi.AppendInputs(nil, []engine.Input{engine.Tick{}})
@@ -91,9 +172,10 @@ func TestHandleErrors(t *testing.T) {
 	wantError(t, call(x, initx, []byte{9, 9, 9}), "wraft_init: abi: init")
 
 	mustInit(t, x, single)
-	wantError(t, call(x, handlex, []byte{abi.Version, 1, 77}), "wraft_handle: abi: inputs has unknown input tag 77")
-	wantError(t, call(x, handlex, nil), "wraft_handle: abi: inputs")
-	// A bad batch handles nothing and poisons nothing.
+	// A batch whose framing is broken is rejected: it handles nothing and
+	// poisons nothing.
+	wantRejected(t, call(x, handlex, []byte{abi.Version, 1, 77}), "wraft_handle: abi: inputs has unknown input tag 77")
+	wantRejected(t, call(x, handlex, nil), "wraft_handle: abi: inputs")
 	if out := call(x, handlex, ticks); bytes.Contains(out, []byte("wraft_handle")) {
 		t.Errorf("after a bad batch: %q", out)
 	}

@@ -215,6 +215,23 @@ func (r *Reader) EndFrame(outer int) {
 	r.b = r.in[:outer]
 }
 
+// Frame reads a uvarint length of at most max bytes, skips that many
+// following bytes and returns a new Reader over them that names its value
+// what in errors (offsets in its errors count from the frame's start). An
+// error met by the returned Reader is its own: r goes on after the frame,
+// so a decoder can refuse one framed item and still read the next. A
+// length that r cannot hold fails r, and the returned Reader has failed
+// too.
+func (r *Reader) Frame(field string, max int, what string) Reader {
+	n := r.length(field, max, 1)
+	if n < 0 {
+		return Reader{what: what, err: r.err}
+	}
+	b := r.b[r.off : r.off+n : r.off+n]
+	r.off += n
+	return Reader{in: b, b: b, what: what}
+}
+
 // trailing describes n unread bytes: "1 trailing byte", "3 trailing bytes".
 func trailing(n int) string {
 	if n == 1 {

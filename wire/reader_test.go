@@ -228,3 +228,32 @@ func TestAppendFrame(t *testing.T) {
 		}
 	}
 }
+
+// Frame: an error inside a frame stays in the frame's Reader; the outer
+// Reader goes on after it. A broken length fails both.
+func TestFrameKeepsErrorsApart(t *testing.T) {
+	var b []byte
+	b = wire.AppendFrame(b, func(b []byte) []byte { return append(b, 0x05) }) // a bool of 5
+	b = wire.AppendUvarint(b, 42)
+	r := wire.NewReader(b, "test: outer")
+	sub := r.Frame("item", 10, "test: item")
+	if sub.Bool(); sub.Err() == nil || !errors.Is(sub.Err(), wire.ErrInvalid) {
+		t.Fatalf("inner error: have %v, want one wrapping ErrInvalid", sub.Err())
+	}
+	if got := sub.Err().Error(); got != "test: item has invalid bool 5 at byte 0" {
+		t.Errorf("inner error text: have %q", got)
+	}
+	if v := r.Uvarint(); v != 42 || r.Done() != nil {
+		t.Errorf("after the frame: have %d, %v, want 42, nil", v, r.Done())
+	}
+
+	r = wire.NewReader([]byte{0x05, 0x01}, "test: outer") // 5 bytes announced, 1 held
+	sub = r.Frame("item", 10, "test: item")
+	if !errors.Is(r.Err(), wire.ErrTruncated) || sub.Err() != r.Err() {
+		t.Errorf("broken length: outer %v, inner %v, want both the truncation", r.Err(), sub.Err())
+	}
+	r = wire.NewReader([]byte{0x0b}, "test: outer")
+	if r.Frame("item", 10, "test: item"); !errors.Is(r.Err(), wire.ErrTooLarge) {
+		t.Errorf("length over max: have %v, want ErrTooLarge", r.Err())
+	}
+}

@@ -422,8 +422,8 @@ describe('snapshots and membership', () => {
 
   it('name the new event kinds, reply code and progress state as Go does', () => {
     assert.deepStrictEqual(
-      [18, 19, 20, 21, 22, 23].map(eventKindName),
-      ['conf-change-proposed', 'membership-changed', 'snapshot-sending', 'snapshot-installed', 'log-compacted', 'unknown'],
+      [18, 19, 20, 21, 22, 23, 24].map(eventKindName),
+      ['conf-change-proposed', 'membership-changed', 'snapshot-sending', 'snapshot-installed', 'log-compacted', 'inputs-rejected', 'unknown'],
     );
     assert.equal(eventKindName(3), 'elected');
     assert.equal(eventKindName(0), 'unknown');

@@ -85,6 +85,8 @@ export const EventKind = {
   SnapshotSending: 20,
   SnapshotInstalled: 21,
   LogCompacted: 22,
+  /** The core refused a batch whose framing is broken; it handled none of it and is intact. */
+  InputsRejected: 23,
 } as const;
 
 const EVENT_KIND_NAMES = [
@@ -111,6 +113,7 @@ const EVENT_KIND_NAMES = [
   'snapshot-sending',
   'snapshot-installed',
   'log-compacted',
+  'inputs-rejected',
 ];
 
 /** Returns a kind's name, such as "elected", or "unknown" (raft.EventKind.String). */
