@@ -47,6 +47,7 @@ func TestPreallocatedReopen(t *testing.T) {
 			t.Fatalf("round %d: segment file is %d bytes (WAL says %d), want %d", round, fileSize(t, path), w.fileSize, segmentBytes)
 		}
 		syncs, dataSyncs := w.syncs.Load(), w.dataSyncs.Load()
+		prev := st.HardState
 		for range 10 {
 			at := w.size
 			s := g.next()
@@ -58,8 +59,11 @@ func TestPreallocatedReopen(t *testing.T) {
 				t.Fatalf("round %d: save moved the end from %d to %d, want %d", round, at, w.size, at+int64(len(rec)))
 			}
 		}
-		if s, d := w.syncs.Load()-syncs, w.dataSyncs.Load()-dataSyncs; s != 10 || d != 10 {
-			t.Errorf("round %d: 10 saves made %d syncs, %d of them fdatasyncs; want 10 and 10", round, s, d)
+		// A save that changes the term or vote also rewrites the
+		// hard-state file: a file fsync and a directory fsync.
+		want := uint64(10 + 2*hardStateWrites(prev, saves[len(saves)-10:]))
+		if s, d := w.syncs.Load()-syncs, w.dataSyncs.Load()-dataSyncs; s != want || d != 10 {
+			t.Errorf("round %d: 10 saves made %d syncs, %d of them fdatasyncs; want %d and 10", round, s, d, want)
 		}
 		size := w.size
 		closeT(t, w)
@@ -106,8 +110,12 @@ func TestPreallocatedRotation(t *testing.T) {
 		if d := w.dataSyncs.Load() - dataSyncs; grows == (d != 0) {
 			t.Fatalf("save %d: grows the file %v, but %d fdatasyncs", len(saves), grows, d)
 		}
-		if w.syncs.Load()-syncs > 1 {
-			full++ // the save and the new segment's file and directory
+		extra := w.syncs.Load() - syncs - 1
+		if len(saves) > 1 && hardStateBehind(saves[len(saves)-2].hs, s.hs) || len(saves) == 1 {
+			extra -= 2 // the hard-state file and its directory
+		}
+		if extra > 0 {
+			full++ // the new segment's file and directory
 		}
 	}
 	closeT(t, w)
@@ -224,15 +232,17 @@ func TestZeroTailDamage(t *testing.T) {
 		t.Log(err)
 	})
 	t.Run("zeros after an older segment's records", func(t *testing.T) {
+		// What a crash leaves between making the next segment and cutting
+		// the preallocated tail of this one (after SegmentBytes was
+		// lowered): the next segment's header gives the size of its
+		// records, which are all there.
 		dir, segs, _ := build(t)
 		path := filepath.Join(dir, segs[1])
 		b, _ := os.ReadFile(path)
 		os.WriteFile(path, append(b, make([]byte, 100)...), 0o600)
-		ce, err := open(t, dir)
-		if ce == nil || ce.Path != path || ce.Offset != int64(len(b)) || !strings.Contains(ce.Reason, "not the newest") {
-			t.Fatalf("have %v; want a CorruptError at %s byte %d", err, path, len(b))
+		if _, err := open(t, dir); err != nil {
+			t.Fatalf("have %v; want the log as it was", err)
 		}
-		t.Log(err)
 	})
 	t.Run("zeroed last record of an older segment", func(t *testing.T) {
 		dir, segs, starts := build(t)
@@ -242,7 +252,7 @@ func TestZeroTailDamage(t *testing.T) {
 		clear(b[last:])
 		os.WriteFile(path, b, 0o600)
 		ce, err := open(t, dir)
-		if ce == nil || ce.Path != path || ce.Offset != last {
+		if ce == nil || ce.Path != path || ce.Offset != last || !strings.Contains(ce.Reason, "not the newest") {
 			t.Fatalf("have %v; want a CorruptError at %s byte %d", err, path, last)
 		}
 		t.Log(err)

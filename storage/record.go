@@ -30,8 +30,10 @@ const (
 
 const (
 	// formatVersion is the header record's version byte. Version 1
-	// headers, without the snapshot fields, are still read.
-	formatVersion = 2
+	// headers, without the snapshot fields, and version 2 headers,
+	// without the preallocated size, are still read. A directory whose log
+	// has a version 3 header must also hold a hard-state file.
+	formatVersion = 3
 	// headerBytes is the size of a record's header: length, CRC, type.
 	headerBytes = 9
 	// maxPayloadBytes is the largest payload Open accepts. Writers split
@@ -76,6 +78,13 @@ type segmentHeader struct {
 	// snap and snapTerm are the newest snapshot mark's index and term when
 	// the segment was made (0, 0 if none).
 	snap, snapTerm uint64
+	// prealloc is the size the file was preallocated to before the header
+	// was written (0 if it was not): a newest segment shorter than that
+	// was cut. Version 3 on.
+	prealloc int64
+	// version is the header's format version, as read (decodeHeader
+	// only).
+	version byte
 }
 
 func appendHeaderRecord(b []byte, h segmentHeader) []byte {
@@ -87,13 +96,14 @@ func appendHeaderRecord(b []byte, h segmentHeader) []byte {
 	b = wire.AppendHardState(b, h.hs)
 	b = wire.AppendUvarint(b, h.snap)
 	b = wire.AppendUvarint(b, h.snapTerm)
+	b = wire.AppendUvarint(b, uint64(h.prealloc))
 	return endRecord(b, start)
 }
 
 func decodeHeader(p []byte) (segmentHeader, error) {
 	r := wire.NewReader(p, "storage: header record")
 	v := r.Byte()
-	if r.Err() == nil && v != 1 && v != formatVersion {
+	if r.Err() == nil && (v < 1 || v > formatVersion) {
 		r.Invalid(0, fmt.Sprintf("has unknown version %d", v))
 	}
 	h := segmentHeader{seq: r.Uvarint(), first: r.Uvarint()}
@@ -105,6 +115,13 @@ func decodeHeader(p []byte) (segmentHeader, error) {
 	if v >= 2 {
 		h.snap, h.snapTerm = r.Uvarint(), r.Uvarint()
 	}
+	if v >= 3 {
+		at := r.Offset()
+		if h.prealloc = int64(r.Uvarint()); h.prealloc < 0 {
+			r.Invalid(at, "has a preallocated size out of range")
+		}
+	}
+	h.version = v
 	return h, r.Done()
 }
 

@@ -35,6 +35,21 @@ type replay struct {
 	// prevSize is the size of the data of the last segment replayed (and
 	// kept).
 	prevSize int64
+	// prealloc is the size the segment being replayed was preallocated to,
+	// as its header says (0: not, or unknown).
+	prealloc int64
+	// sawV3: a segment has a header of version 3 or later, written by a
+	// WAL that keeps the hard-state file.
+	sawV3 bool
+	// prevPath is the last segment replayed; prevZeros is where zeros
+	// after its records began, or -1 if none followed them.
+	prevPath  string
+	prevZeros int64
+	// fileSize is the size of the segment file being replayed.
+	fileSize int64
+	// noFollow: the segment's header says it does not follow the one
+	// before.
+	noFollow bool
 }
 
 // run replays segs, which are in seq order.
@@ -49,12 +64,13 @@ func (r *replay) run(segs []segment) error {
 		if i == 0 {
 			r.first, r.firstSeq = s.first, s.seq
 		}
-		size, err := r.segment(path, s, i == 0, last)
+		size, zeros, err := r.segment(path, s, i == 0, last)
 		if err != nil {
 			return err
 		}
-		if size > 0 {
-			r.prevSize = size
+		r.prevSize, r.prevPath, r.prevZeros = size, path, -1
+		if zeros {
+			r.prevZeros = size
 		}
 		if last {
 			r.nextSeq = s.seq
@@ -68,9 +84,24 @@ func (r *replay) run(segs []segment) error {
 
 // segment replays one segment file. It returns the size of its data after
 // any repair (where the records end: a zero tail after them, from
-// preallocation, is not data), 0 if it removed the file (only the newest
-// segment, whose header was torn).
-func (r *replay) segment(path string, seg segment, first, last bool) (int64, error) {
+// preallocation, is not data), and whether zeros follow the data.
+func (r *replay) segment(path string, seg segment, first, last bool) (int64, bool, error) {
+	size, err := r.replaySegment(path, seg, first, last)
+	if err != nil {
+		var ce *CorruptError
+		if errors.As(err, &ce) && r.noFollow && r.prevZeros >= 0 {
+			// The segment does not follow the one before, which ends in
+			// zeros: more likely, records of that one were zeroed.
+			return 0, false, &CorruptError{Path: r.prevPath, Offset: r.prevZeros,
+				Reason: "zeros after the last record in a segment that is not the newest, and the next segment does not follow it: " + ce.Reason}
+		}
+		return 0, false, err
+	}
+	return size, size < r.fileSize, nil
+}
+
+// replaySegment replays one segment file for segment, and sets r.fileSize.
+func (r *replay) replaySegment(path string, seg segment, first, last bool) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
@@ -80,6 +111,7 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
 	}
+	r.fileSize = fi.Size()
 	rd := recordReader{path: path, size: fi.Size(), br: bufio.NewReaderSize(f, int(min(fi.Size(), 1<<20)))}
 	var (
 		group     []raft.Entry // entries of part records awaiting their save record
@@ -110,7 +142,12 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 		var bad string
 		switch {
 		case rd.off == 0:
-			bad = r.header(t, payload, seg, first)
+			r.prealloc = 0
+			if bad = r.header(t, payload, seg, first); bad == "" && last && rd.size < r.prealloc {
+				return 0, &CorruptError{Path: path, Offset: rd.size,
+					Reason: fmt.Sprintf("the newest segment has %d bytes, but it was made with %d (preallocated): it was cut short, "+
+						"and the saves it held are lost", rd.size, r.prealloc)}
+			}
 		case t == recHeader:
 			bad = "header record inside a segment"
 		case t == recPart:
@@ -165,11 +202,10 @@ func (r *replay) segment(path string, seg segment, first, last bool) (int64, err
 		return r.badRecord(f, path, seg, 0, -1, rd.size, first, last, "segment is empty")
 	case groupFrom >= 0:
 		return r.badRecord(f, path, seg, rd.off, groupFrom, rd.size, first, last, "save ends without its final record")
-	case rd.off < rd.size && !last:
-		// Rotation cuts the tail: only a segment grown since has one.
-		return 0, &CorruptError{Path: path, Offset: rd.off,
-			Reason: fmt.Sprintf("%d zero bytes after the last record in a segment that is not the newest", rd.size-rd.off)}
 	}
+	// Zeros after the records of an older segment are a tail that rotation
+	// had not yet cut when a crash came: the next segment's header, which
+	// holds the size of these records, tells them from lost records.
 	return rd.off, nil
 }
 
@@ -180,6 +216,10 @@ func (r *replay) header(t recordType, payload []byte, seg segment, first bool) s
 		return fmt.Sprintf("segment does not begin with a header record (type %d)", t)
 	}
 	h, err := decodeHeader(payload)
+	if err == nil {
+		r.prealloc = h.prealloc
+		r.sawV3 = r.sawV3 || h.version >= 3
+	}
 	switch {
 	case err != nil:
 		return err.Error()
@@ -195,8 +235,10 @@ func (r *replay) header(t recordType, payload []byte, seg segment, first bool) s
 		r.state.reset(h.first-1, 0)
 		return ""
 	case h.first != r.state.last()+1:
+		r.noFollow = true
 		return fmt.Sprintf("segment begins at index %d but the log before it ends at %d", h.first, r.state.last())
 	case h.prevSize != r.prevSize:
+		r.noFollow = true
 		return fmt.Sprintf("header says the segment before it had %d bytes, but it has %d", h.prevSize, r.prevSize)
 	case h.hs != r.state.hs:
 		return fmt.Sprintf("header's hard state %+v differs from the log's %+v", h.hs, r.state.hs)
@@ -282,10 +324,10 @@ func (rd *recordReader) next() (t recordType, payload []byte, reason string, err
 
 // badRecord handles an unreadable record at off (off == size: a save whose
 // final record is missing) in the segment f of the given size. If it is a
-// torn tail, in the newest segment with no valid record after off, it cuts
-// the file at off, or at groupFrom if a save's part records began there, and
-// returns the new size (0: it removed the file, whose header was torn, which
-// it does only if older segments remain or it is the log's very first).
+// torn tail, in the newest segment with no valid record after off and after
+// the segment's header, it cuts the file at off, or at groupFrom if a
+// save's part records began there, and returns the new size of its data. A
+// preallocated segment keeps its size: the torn bytes are zeroed instead.
 // Otherwise it returns a *CorruptError.
 func (r *replay) badRecord(f *os.File, path string, seg segment, off, groupFrom, size int64, first, last bool, reason string) (int64, error) {
 	if !last {
@@ -306,33 +348,63 @@ func (r *replay) badRecord(f *os.File, path string, seg segment, off, groupFrom,
 	if groupFrom >= 0 {
 		cut = groupFrom
 	}
-	if cut == 0 && first && (seg != segment{0, 1} || r.haveSnaps) {
-		// Removing it would lose the hard state and the log's start.
-		return 0, &CorruptError{Path: path, Offset: off, Reason: reason + " in the header of the oldest segment"}
+	if cut == 0 {
+		// A segment is renamed into place only once its header is durable
+		// (createSegment), so no crash leaves it empty or with part of
+		// its header: the file was cut or overwritten since, and whatever
+		// it held, saves that were acknowledged, is gone.
+		return 0, &CorruptError{Path: path, Offset: off,
+			Reason: reason + ": the segment's header is not whole, which no crash leaves (a segment is created whole); " +
+				"the file was cut or zeroed, and the saves it held are lost"}
 	}
 	r.w.log.Warn("storage: cutting a torn tail", "file", path, "offset", cut, "bytes", size-cut, "reason", reason)
-	if cut == 0 {
-		// Not even the header survived (it holds nothing the segments
-		// before it lack): remove the file, and Open makes a new one.
-		if err := os.Remove(path); err != nil {
-			return 0, fmt.Errorf("storage: %w", err)
-		}
-		return 0, r.w.syncDir(r.w.dir)
-	}
 	wf, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return 0, fmt.Errorf("storage: %w", err)
 	}
-	err = wf.Truncate(cut)
-	if err != nil {
+	if r.prealloc > 0 {
+		// Keep the file's size, which tells a cut file from a torn write:
+		// zero the torn bytes instead.
+		err = zeroFrom(f, wf, cut, size)
+	} else if err = wf.Truncate(cut); err != nil {
 		err = fmt.Errorf("storage: %w", err)
-	} else {
+	}
+	if err == nil {
 		err = r.w.syncFile(wf)
 	}
 	if cerr := wf.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("storage: %w", cerr)
 	}
 	return cut, err
+}
+
+// zeroFrom overwrites with zeros the bytes of a file from cut on, up to
+// its last nonzero byte (below size), reading through rf and writing
+// through wf.
+func zeroFrom(rf, wf *os.File, cut, size int64) error {
+	const chunk = 1 << 20
+	buf := make([]byte, min(chunk, max(size-cut, 0)))
+	end := cut // one past the last nonzero byte seen
+	for at := cut; at < size; at += chunk {
+		n := min(int64(len(buf)), size-at)
+		if _, err := rf.ReadAt(buf[:n], at); err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("storage: read %s: %w", rf.Name(), err)
+		}
+		for i := n - 1; i >= 0; i-- {
+			if buf[i] != 0 {
+				end = at + i + 1
+				break
+			}
+		}
+	}
+	clear(buf)
+	for at := cut; at < end; at += chunk {
+		n := min(int64(len(buf)), end-at)
+		if _, err := wf.WriteAt(buf[:n], at); err != nil {
+			return fmt.Errorf("storage: write %s: %w", wf.Name(), err)
+		}
+	}
+	return nil
 }
 
 // scanBudgetBytes bounds the bytes findRecord checksums, which a crafted

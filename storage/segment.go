@@ -146,9 +146,10 @@ func (w *WAL) preallocateSegment(f *os.File, fileSize int64) (int64, error) {
 }
 
 // createSegment makes the segment that header h describes, atomically: it
-// writes the header record to a temporary file, preallocates it to
-// w.segmentBytes (if it can), fsyncs it, renames it into place and fsyncs
-// the directory. It returns the file open for writing, the size of its
+// preallocates a temporary file to w.segmentBytes (if it can), writes the
+// header record (with the size preallocated) at its start, fsyncs it,
+// renames it into place and fsyncs the directory. A segment file is so
+// never seen without its whole header. It returns the file open for writing, the size of its
 // data (the header) and the file's size.
 func (w *WAL) createSegment(h segmentHeader) (f *os.File, size, fileSize int64, err error) {
 	s := segment{seq: h.seq, first: h.first}
@@ -158,13 +159,22 @@ func (w *WAL) createSegment(h segmentHeader) (f *os.File, size, fileSize int64, 
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("storage: create segment: %w", err)
 	}
-	hdr := appendHeaderRecord(nil, h)
-	size, fileSize = int64(len(hdr)), int64(len(hdr))
-	if _, err = f.Write(hdr); err != nil {
-		err = fmt.Errorf("storage: write %s: %w", tmp, err)
+	// Preallocate before the header is written, so that the header can
+	// say to what size: a newest segment found shorter was cut.
+	h.prealloc = 0
+	if w.prealloc {
+		fileSize, err = w.preallocateSegment(f, 0)
+		if err == nil && w.prealloc {
+			h.prealloc = fileSize
+		}
 	}
-	if err == nil && w.prealloc && w.segmentBytes > size {
-		fileSize, err = w.preallocateSegment(f, fileSize)
+	hdr := appendHeaderRecord(nil, h)
+	size = int64(len(hdr))
+	if err == nil {
+		if _, err = f.WriteAt(hdr, 0); err != nil {
+			err = fmt.Errorf("storage: write %s: %w", tmp, err)
+		}
+		fileSize = max(fileSize, size)
 	}
 	if err == nil {
 		err = w.syncFile(f)

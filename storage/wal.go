@@ -108,6 +108,13 @@ type WAL struct {
 	// for good once the filesystem refuses. Only whoever may use the
 	// segment fields may use it.
 	prealloc bool
+	// file is what the hard-state file holds, if haveFile. Invariant: its
+	// hard state is that of some durable save, at or before the last, and
+	// its seq at most the newest segment's; its term and vote are the last
+	// durable save's once that save's Wait returns. Only whoever may use
+	// the segment fields may use them.
+	file     hardStateRecord
+	haveFile bool
 }
 
 // Ticket stands for a save that Enqueue accepted; Wait waits until it is
@@ -181,6 +188,9 @@ func (w *WAL) open() (State, error) {
 	if err != nil {
 		return State{}, err
 	}
+	if _, err := os.Lstat(filepath.Join(w.dir, HardStateFile+tmpSuffix)); err == nil {
+		tmps = append(tmps, HardStateFile+tmpSuffix)
+	}
 	for _, name := range append(tmps, snapTmps...) {
 		w.log.Warn("storage: removing unfinished file", "file", filepath.Join(w.dir, name))
 		if err := os.Remove(filepath.Join(w.dir, name)); err != nil {
@@ -200,6 +210,9 @@ func (w *WAL) open() (State, error) {
 	if err := r.run(segs); err != nil {
 		return State{}, err
 	}
+	if err := w.checkHardState(&r, segs); err != nil {
+		return State{}, err
+	}
 	snap, err := r.chooseSnapshot(snaps)
 	if err != nil {
 		return State{}, err
@@ -208,6 +221,13 @@ func (w *WAL) open() (State, error) {
 	var rebase *mark
 	if s := snapFileOf(snap); s.index != st.snap || s.term != st.snapTerm {
 		rebase = r.fallback(snap)
+		if w.haveFile && w.file.hs.Commit > rebase.hs.Commit {
+			// Lower the file's commit index first: a crash before the
+			// rebase mark is durable leaves a file that lags the log.
+			if err := w.writeHardStateFile(hardStateRecord{hs: rebase.hs, seq: w.file.seq}); err != nil {
+				return State{}, err
+			}
+		}
 	}
 
 	if r.haveLast {
@@ -222,6 +242,11 @@ func (w *WAL) open() (State, error) {
 		}
 		w.fileSize = fi.Size()
 	} else {
+		// A new log: the hard-state file comes first, so that a
+		// directory whose log has a version 3 header always has one.
+		if err := w.writeHardStateFile(hardStateRecord{hs: st.hs, seq: r.nextSeq}); err != nil {
+			return State{}, err
+		}
 		h := st.nextHeader()
 		h.seq, h.prevSize = r.nextSeq, r.prevSize
 		w.seg = segment{seq: h.seq, first: h.first}
@@ -258,6 +283,14 @@ func (w *WAL) open() (State, error) {
 	}
 	st.compactTo()
 	w.state = *st
+	if !w.haveFile || hardStateBehind(w.file.hs, w.state.hs) || w.file.seq != w.seg.seq {
+		// A crash came after a save that changed the term or vote was
+		// durable and before the file was rewritten (or after a new
+		// segment), or the log was written by a version without the file.
+		if err := w.writeHardStateFile(hardStateRecord{hs: w.state.hs, seq: w.seg.seq}); err != nil {
+			return State{}, err
+		}
+	}
 	if w.size >= w.segmentBytes {
 		if err := w.rotate(w.state.nextHeader()); err != nil {
 			return State{}, err
@@ -391,13 +424,23 @@ func (w *WAL) flushLocked() {
 	w.cond.Broadcast()
 }
 
-// write appends buf to the newest segment and fsyncs it, then moves on to a
-// new segment if this one is full; next is the header a new segment takes
-// (the log at the end of buf). Durable reports whether buf is on disk, even
-// if err reports a failure to rotate.
+// write appends buf to the newest segment and fsyncs it, then, if the
+// term or vote changed, rewrites the hard-state file, and then moves on to
+// a new segment if this one is full; next is the header a new segment
+// takes (the log at the end of buf). Durable reports whether buf is on
+// disk (and the hard-state file up to date), even if err reports a failure
+// to rotate.
 func (w *WAL) write(buf []byte, next segmentHeader) (durable bool, err error) {
 	if err := w.append(buf); err != nil {
 		return false, err
+	}
+	// Only after the saves are durable: the file may lag the log, never
+	// lead it. A term or vote changes rarely (an election), so this costs
+	// nothing on the hot path.
+	if !w.haveFile || hardStateBehind(w.file.hs, next.hs) {
+		if err := w.writeHardStateFile(hardStateRecord{hs: next.hs, seq: w.seg.seq}); err != nil {
+			return false, err
+		}
 	}
 	if w.size >= w.segmentBytes {
 		return true, w.rotate(next)
@@ -434,32 +477,73 @@ func (w *WAL) append(buf []byte) error {
 }
 
 // rotate moves on to a new segment, with header h (its seq and previous
-// size filled in here). The current segment must be fully synced. A
-// zero tail left in it (only if SegmentBytes was lowered since it was
-// preallocated, or a crash left zeros after the records of a segment that
-// was not) is cut first, so that every segment but the newest ends with
-// its records.
+// size filled in here). The current segment must be fully synced. A zero
+// tail left in it (only if SegmentBytes was lowered since it was
+// preallocated) is cut once the new segment is in place, so that every
+// segment but the newest ends with its records; not before, since a
+// newest segment shorter than its preallocation reads as cut (a crash in
+// between leaves an older segment with zeros after its records, which the
+// next segment's header, holding the size of its records, accounts for).
 func (w *WAL) rotate(h segmentHeader) error {
-	if w.fileSize > w.size {
-		if err := w.f.Truncate(w.size); err != nil {
-			return fmt.Errorf("storage: %w", err)
-		}
-		if err := w.syncFile(w.f); err != nil {
-			return err
-		}
-		w.fileSize = w.size
-	}
 	h.seq, h.prevSize = w.seg.seq+1, w.size
 	next := segment{seq: h.seq, first: h.first}
 	f, size, fileSize, err := w.createSegment(h)
 	if err != nil {
 		return err
 	}
-	old := w.f
+	// The hard-state file learns that segment h.seq exists (a newest
+	// segment removed since is then noticed) and the commit index now.
+	if err := w.writeHardStateFile(hardStateRecord{hs: h.hs, seq: h.seq}); err != nil {
+		_ = f.Close()
+		return err
+	}
+	old, oldSize, oldFileSize := w.f, w.size, w.fileSize
 	w.seg, w.f, w.size, w.fileSize = next, f, size, fileSize
 	w.log.Debug("storage: new segment", "file", f.Name())
-	if err := old.Close(); err != nil {
-		return fmt.Errorf("storage: %w", err)
+	if oldFileSize > oldSize {
+		err = old.Truncate(oldSize)
+		if err != nil {
+			err = fmt.Errorf("storage: %w", err)
+		} else {
+			err = w.syncFile(old)
+		}
+	}
+	if cerr := old.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("storage: %w", cerr)
+	}
+	return err
+}
+
+// checkHardState reads the hard-state file and compares it with the log
+// that replay r rebuilt from segs: a log behind the file lost durable
+// saves. A file missing where the log was written by a WAL that keeps one
+// (a version 3 header) was removed. Either is a *CorruptError naming the
+// hard-state file. It sets w.fileHS.
+func (w *WAL) checkHardState(r *replay, segs []segment) error {
+	path := filepath.Join(w.dir, HardStateFile)
+	rec, ok, err := readHardStateFile(w.dir)
+	if err != nil {
+		return err
+	}
+	newest := "no segment"
+	if len(segs) > 0 {
+		newest = filepath.Join(w.dir, segs[len(segs)-1].name())
+	}
+	if !ok {
+		if r.sawV3 {
+			return &CorruptError{Path: path, Offset: 0,
+				Reason: "the hard-state file is missing, but the log (newest segment " + newest +
+					") was written with one: it was removed, and the term and vote it kept are unknown"}
+		}
+		return nil
+	}
+	w.file, w.haveFile = rec, true
+	if len(segs) > 0 && segs[len(segs)-1].seq < rec.seq || len(segs) == 0 && rec.seq > 0 {
+		return &CorruptError{Path: path, Offset: 0, Reason: fmt.Sprintf(
+			"segment %d was made, but the newest segment is %s: segments were removed, and the saves they held are lost", rec.seq, newest)}
+	}
+	if reason := checkHardStateFile(rec, r.state.hs, max(r.state.last(), r.state.snap)); reason != "" {
+		return &CorruptError{Path: path, Offset: 0, Reason: reason + " (newest segment " + newest + ")"}
 	}
 	return nil
 }

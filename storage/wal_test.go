@@ -55,6 +55,45 @@ func splitZeroTail(b []byte) (data []byte, ok bool) {
 	return b[:off], allZero(b[off:])
 }
 
+// rewriteSegment makes the segment file at path hold b, followed by zeros
+// up to the size the file had (its preallocation), as damage inside a
+// preallocated file leaves it: only a cut makes such a file shorter.
+func rewriteSegment(t testing.TB, path string, b []byte) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(len(b)) < fi.Size() {
+		b = append(bytes.Clone(b), make([]byte, fi.Size()-int64(len(b)))...)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// padTo returns b followed by zeros up to size bytes.
+func padTo(b []byte, size int64) []byte {
+	if int64(len(b)) >= size {
+		return b
+	}
+	return append(bytes.Clone(b), make([]byte, size-int64(len(b)))...)
+}
+
+// hardStateWrites returns how many times saves, made after a save of hs,
+// rewrite the hard-state file: once for each that changes the term or
+// vote.
+func hardStateWrites(hs raft.HardState, saves []saveArgs) int {
+	n := 0
+	for _, s := range saves {
+		if hardStateBehind(hs, s.hs) {
+			n++
+		}
+		hs = s.hs
+	}
+	return n
+}
+
 func allZero(b []byte) bool { return !slices.ContainsFunc(b, func(c byte) bool { return c != 0 }) }
 
 // segmentData returns the records of the segment file at path, without
@@ -292,6 +331,13 @@ func TestGroupCommit(t *testing.T) {
 	const savers = 64
 	w, _ := openT(t, Options{Dir: t.TempDir()})
 	defer closeT(t, w)
+	// Every saver stores the same hard state, so they may land in any
+	// order; the log stays empty. A first save sets the term and vote,
+	// which rewrites the hard-state file, once.
+	hs := raft.HardState{Term: 1, Vote: 1}
+	if err := w.Save(hs, nil); err != nil {
+		t.Fatal(err)
+	}
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	var once sync.Once
@@ -303,9 +349,7 @@ func TestGroupCommit(t *testing.T) {
 	}
 	before := w.syncs.Load()
 
-	// Every saver stores the same hard state, so they may land in any
-	// order; the log stays empty. The first one's flush blocks.
-	hs := raft.HardState{Term: 1, Vote: 1}
+	// The first saver's flush blocks.
 	recordLen := len(appendSave(nil, hs, nil, maxPayloadBytes))
 	var wg sync.WaitGroup
 	errs := make(chan error, savers)
@@ -365,6 +409,9 @@ func TestConcurrentAppends(t *testing.T) {
 func TestEnqueuePipeline(t *testing.T) {
 	dir := t.TempDir()
 	w, _ := openT(t, Options{Dir: dir})
+	if err := w.Save(raft.HardState{Term: 1}, nil); err != nil { // the new term's hard-state file
+		t.Fatal(err)
+	}
 	before := w.syncs.Load()
 	var tickets []Ticket
 	for i := uint64(1); i <= 10; i++ {
@@ -452,6 +499,13 @@ func TestTornTailRepair(t *testing.T) {
 	last := saves[len(saves)-1]
 	partial := appendSave(nil, last.hs, last.ents, maxPayloadBytes)
 	zeros := func(n int) []byte { return make([]byte, n) }
+	// The record without its last nonzero byte and the zeros after it,
+	// which the zeros after a torn write in a preallocated segment would
+	// otherwise complete.
+	short := len(partial) - 1
+	for partial[short] == 0 {
+		short--
+	}
 	tails := []struct {
 		name string
 		tail []byte
@@ -461,7 +515,7 @@ func TestTornTailRepair(t *testing.T) {
 		{"a few zeros", zeros(5), false},
 		{"one byte", []byte{7}, true},
 		{"partial header", partial[:5], true},
-		{"partial payload", partial[:len(partial)-1], true},
+		{"partial payload", partial[:short], true},
 		{"garbage", bytes.Repeat([]byte{0xde, 0xad, 0xbe, 0xef}, 100), true},
 		{"length over limit", []byte{0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 2}, true},
 		// What a power loss leaves in a preallocated segment: the last
@@ -485,9 +539,9 @@ func TestTornTailRepair(t *testing.T) {
 			path := filepath.Join(dir, segmentFiles(t, dir)[0])
 			good := segmentData(t, path)
 			damaged := append(bytes.Clone(good), tt.tail...)
-			if err := os.WriteFile(path, damaged, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			rewriteSegment(t, path, damaged)
+			size := fileSize(t, path)
+			good, damaged = padTo(good, size), padTo(damaged, size)
 			var logs bytes.Buffer
 			opts := Options{Dir: dir, SegmentBytes: segmentBytes, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 			w, st := openT(t, opts)
@@ -507,11 +561,12 @@ func TestTornTailRepair(t *testing.T) {
 			if diff := diffState(st, stateAfter(saves[:len(saves)-1])); diff != "" {
 				t.Fatal(diff)
 			}
+			end := int64(len(segmentData(t, path)))
 			if err := w.Save(last.hs, last.ents); err != nil {
 				t.Fatal(err)
 			}
-			if w.size != int64(len(good))+int64(len(partial)) {
-				t.Errorf("the save went to byte %d, want %d (the end of the data)", w.size-int64(len(partial)), len(good))
+			if w.size != end+int64(len(partial)) {
+				t.Errorf("the save went to byte %d, want %d (the end of the data)", w.size-int64(len(partial)), end)
 			}
 			if w.prealloc && w.fileSize != segmentBytes {
 				t.Errorf("segment not preallocated again: %d bytes, want %d", w.fileSize, segmentBytes)
@@ -623,7 +678,7 @@ func TestMissingOrAlteredSegment(t *testing.T) {
 // record boundary inside it: Open must drop the whole save.
 func TestTornSplitSave(t *testing.T) {
 	dir := t.TempDir()
-	w, _ := openT(t, Options{Dir: dir, NoSync: true})
+	w, _ := openT(t, Options{Dir: dir, NoSync: true, SegmentBytes: 64 << 10})
 	w.maxPayload = 100
 	first := saveArgs{raft.HardState{Term: 1}, ents(1, 1, "a")}
 	if err := w.Save(first.hs, first.ents); err != nil {
@@ -641,13 +696,13 @@ func TestTornSplitSave(t *testing.T) {
 		t.Fatalf("save was not split (%d part-type bytes)", n)
 	}
 	for cut := start; cut < int64(len(full)); cut++ {
-		os.WriteFile(path, full[:cut], 0o600)
-		if diff := diffState(reopenT(t, Options{Dir: dir, NoSync: true}), stateAfter([]saveArgs{first})); diff != "" {
+		rewriteSegment(t, path, full[:cut])
+		if diff := diffState(reopenT(t, Options{Dir: dir, NoSync: true, SegmentBytes: 64 << 10}), stateAfter([]saveArgs{first})); diff != "" {
 			t.Fatalf("cut at %d: %s", cut, diff)
 		}
 	}
-	os.WriteFile(path, full, 0o600)
-	if diff := diffState(reopenT(t, Options{Dir: dir}), stateAfter([]saveArgs{first, big})); diff != "" {
+	rewriteSegment(t, path, full)
+	if diff := diffState(reopenT(t, Options{Dir: dir, SegmentBytes: 64 << 10}), stateAfter([]saveArgs{first, big})); diff != "" {
 		t.Fatal(diff)
 	}
 }
@@ -706,7 +761,7 @@ func TestWrongRecordAtTail(t *testing.T) {
 			closeT(t, w)
 			path := filepath.Join(dir, segmentFiles(t, dir)[0])
 			b := segmentData(t, path)
-			os.WriteFile(path, append(b, tt.rec...), 0o600)
+			rewriteSegment(t, path, append(b, tt.rec...))
 			_, _, err := Open(Options{Dir: dir})
 			var ce *CorruptError
 			if !errors.As(err, &ce) || ce.Offset != size || !strings.Contains(ce.Reason, tt.want) {
