@@ -30,7 +30,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/status", n.handleStatus)
 	mux.HandleFunc("GET /v1/events", n.handleEvents)
 	mux.HandleFunc("GET /v1/members", n.handleMembers)
-	mux.HandleFunc("POST /v1/members", n.handleAddMember)
+	mux.HandleFunc("POST /v1/members", checkMember(n.handleAddMember))
 	mux.HandleFunc("POST /v1/members/{id}/promote", n.handlePromoteMember)
 	mux.HandleFunc("DELETE /v1/members/{id}", n.handleRemoveMember)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -86,22 +86,21 @@ func session(r *http.Request) (client, seq uint64, err error) {
 }
 
 func (n *Node) handlePut(w http.ResponseWriter, r *http.Request) {
-	value, err := io.ReadAll(http.MaxBytesReader(w, r.Body, kv.MaxValueBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "server: value too long (limit "+strconv.Itoa(kv.MaxValueBytes)+" bytes)")
-			return
-		}
-		writeError(w, http.StatusBadRequest, "server: read body: "+err.Error())
+	value, ok := readBody(w, r, "value", kv.MaxValueBytes)
+	if !ok {
 		return
 	}
 	cmd := kv.Command{Op: kv.OpSet, Key: r.PathValue("key"), Value: value}
 	q := r.URL.Query()
-	if q.Has("expect") || q.Has("absent") {
+	absent, err := parseAbsent(q)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if q.Has("expect") || absent {
 		cmd.Op = kv.OpCAS
 		cmd.Expect = []byte(q.Get("expect"))
-		cmd.ExpectMissing = q.Has("absent")
+		cmd.ExpectMissing = absent
 	}
 	n.write(w, r, cmd)
 }
@@ -111,6 +110,10 @@ func (n *Node) handleDelete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (n *Node) write(w http.ResponseWriter, r *http.Request, cmd kv.Command) {
+	if code, msg := checkCommand(cmd); code != 0 {
+		writeError(w, code, msg)
+		return
+	}
 	var err error
 	if cmd.ClientID, cmd.Seq, err = session(r); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -130,7 +133,12 @@ func (n *Node) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "server: consistency must be linearizable or stale, not "+strconv.Quote(c))
 		return
 	}
-	n.answer(w, r, engine.Read{Key: r.PathValue("key"), Stale: stale}, q.Has("raw"))
+	key := r.PathValue("key")
+	if code, msg := checkCommand(kv.Command{Op: kv.OpGet, Key: key}); code != 0 {
+		writeError(w, code, msg)
+		return
+	}
+	n.answer(w, r, engine.Read{Key: key, Stale: stale}, q.Has("raw"))
 }
 
 // answer submits a request and writes the engine's reply.
