@@ -3,6 +3,7 @@
 // the key-value API to the leader; the chaos buttons call the admin API.
 
 import type { Capabilities, Dashboard } from '../ui/context.js';
+import { EndpointRouter } from './endpoints.js';
 import { eventsURL, eventText, faultsFor, parseStreamMessage, replyText, toEngineStatus, type ReplyJSON } from './protocol.js';
 import type { RemoteStore } from './store.js';
 
@@ -12,8 +13,6 @@ const CLIENT_DEADLINE_MS = 60_000;
 export const SLOW_MS = 500;
 /** How long a closed stream waits before it reconnects. */
 const RECONNECT_MS = 1000;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A random 63-bit non-zero client id, in decimal for the session header. */
 function randomClient(): string {
@@ -31,9 +30,12 @@ export class RemoteController implements Dashboard {
   private delayMs = 0;
   private readonly client = randomClient();
   private seq = 0;
+  /** Where the terminal's requests go: the leader, around frozen or slow nodes. */
+  private readonly router: EndpointRouter;
 
   constructor(readonly store: RemoteStore) {
     this.title = `wraft · native cluster ×${store.endpoints.value.length}`;
+    this.router = new EndpointRouter(store.endpoints.value);
   }
 
   /** Opens every node's event stream; a closed stream shows the node offline and reconnects. */
@@ -67,6 +69,7 @@ export class RemoteController implements Dashboard {
       }
       if (m.type === 'status') {
         const status = toEngineStatus(m);
+        this.router.noteStatus(origin, m);
         this.store.updateAt(i, (n) => ({ ...n, id: status.id, online: true, status }));
         this.store.preVote.value = status.preVote;
       } else {
@@ -188,37 +191,9 @@ export class RemoteController implements Dashboard {
       if (op === 'SET') init.body = value;
     }
     try {
-      done(replyText(op, await this.retry(`/v1/kv/${encodeURIComponent(key)}`, init, pending)), 'ok');
+      done(replyText(op, await this.router.request(`/v1/kv/${encodeURIComponent(key)}`, init, { deadlineMs: CLIENT_DEADLINE_MS, onPending: pending })), 'ok');
     } catch (err) {
       done(`✗ Failed: ${err instanceof Error ? err.message : String(err)}`, 'fail');
-    }
-  }
-
-  /** Sends the request to the leader (or any connected node, which forwards it) until a final answer. */
-  private async retry(path: string, init: RequestInit, pending: (why: string) => void): Promise<ReplyJSON> {
-    const deadline = Date.now() + CLIENT_DEADLINE_MS;
-    for (;;) {
-      const target = this.store.leader.value ?? this.store.nodes.value.find((n) => n.online);
-      const origin = target === undefined ? this.store.endpoints.value[0]! : this.store.endpointOf(target.id)!;
-      let r: ReplyJSON | undefined;
-      try {
-        const res = await fetch(origin + path, { ...init, signal: AbortSignal.timeout(15_000) });
-        r = (await res.json()) as ReplyJSON;
-      } catch {
-        pending(`${origin} unreachable`);
-      }
-      if (r !== undefined) {
-        switch (r.code) {
-          case 'ok':
-            return r;
-          case 'no-quorum':
-          case 'invalid':
-            throw new Error(r.error || r.code);
-        }
-        pending(r.code === 'not-leader' || r.code === 'pending' ? 'election in progress' : r.error || r.code);
-      }
-      if (Date.now() > deadline) throw new Error('timed out');
-      await sleep(200);
     }
   }
 }
