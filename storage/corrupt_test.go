@@ -43,8 +43,17 @@ func (p position) atOrBefore(q position) bool {
 
 func buildCorpus(t testing.TB, seed uint64, saves int, segmentBytes int64, maxPayload int) *corpus {
 	t.Helper()
+	return buildCorpusWith(t, seed, saves, Options{SegmentBytes: segmentBytes, NoSync: true}, maxPayload)
+}
+
+// buildCorpusWith builds a corpus with the WAL options opts (Dir is set
+// here).
+func buildCorpusWith(t testing.TB, seed uint64, saves int, opts Options, maxPayload int) *corpus {
+	t.Helper()
 	dir := t.TempDir()
-	w, st := openT(t, Options{Dir: dir, SegmentBytes: segmentBytes, NoSync: true})
+	segmentBytes := opts.SegmentBytes
+	opts.Dir = dir
+	w, st := openT(t, opts)
 	w.maxPayload = maxPayload
 	c := &corpus{segmentBytes: segmentBytes, files: map[string][]byte{}, starts: map[string][]int64{}, dataEnds: map[string]int64{}, states: []State{st}, next: newWorkload(seed, true)}
 	for range saves {

@@ -42,6 +42,10 @@ type Options struct {
 	// set aside) and debug messages.
 	// Nil discards them.
 	Logger *slog.Logger
+
+	// noPrealloc makes the WAL behave as where the filesystem cannot
+	// preallocate (tests only).
+	noPrealloc bool
 }
 
 // State is what a WAL holds: the hard state of the last save, the newest
@@ -144,7 +148,7 @@ func Open(opts Options) (*WAL, State, error) {
 		log:          opts.Logger,
 		maxPayload:   maxPayloadBytes,
 		nextBatch:    1,
-		prealloc:     true,
+		prealloc:     !opts.noPrealloc,
 	}
 	if w.segmentBytes == 0 {
 		w.segmentBytes = DefaultSegmentBytes
