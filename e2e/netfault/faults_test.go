@@ -151,7 +151,7 @@ func runFaults(t *testing.T, n int, core string, rounds int, faults []fault) {
 		o.firstWrite, o.wrote = w.firstWrite(o.start, o.healed)
 		o.longest, o.longestBy, o.over1s = w.longestWait(o.start, o.end, time.Second)
 	}
-	base, _, _ := w.longestWait(w.start.Add(time.Second), outs[0].start, time.Second)
+	base, _, _ := w.longestWait(w.start, outs[0].start, time.Second)
 	t.Logf("longest client wait before the first fault: %s\n%s", base.Round(time.Millisecond), table(outs))
 	c.converged()
 	w.finalReads(t, c.endpoints())
