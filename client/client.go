@@ -1,6 +1,13 @@
 // Package client talks to a wraft cluster over its HTTP API: it finds the
 // leader among the endpoints it is given, keeps a session so that a
 // retried write applies at most once, and waits out elections.
+//
+// It routes around nodes in trouble: it asks the nodes' status all at
+// once, each for a short time, rather than one after another; it sends a
+// request that stalls at a frozen or cut-off node to the next one, and
+// passes that node over for a while. A node that is frozen or slow costs
+// a client at most one probe or stall timeout, not every request's whole
+// deadline. See Client for the details and the knobs.
 package client
 
 import (

@@ -42,11 +42,9 @@ func kvCmd() *cobra.Command {
 			c.OnPending = func() { fmt.Println("⏳ Pending... (election in progress)") }
 			ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 			defer cancel()
-			// Start at the leader, so the answer can count its acks; give an
-			// election in progress a moment, then let the request wait.
-			for start := time.Now(); c.FindLeader(ctx) == 0 && time.Since(start) < time.Second && ctx.Err() == nil; {
-				time.Sleep(100 * time.Millisecond)
-			}
+			// The client finds the leader itself (so the answer can count
+			// its acks), asking every node at once: a frozen or slow node
+			// does not hold it up.
 			rep, err := op(ctx, c, args)
 			return report(cmd.Name() == "get", rep, err)
 		}
