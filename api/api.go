@@ -24,6 +24,9 @@ type Reply struct {
 	Error  string `json:"error,omitempty"`
 	// Waited reports that the request waited for an election first.
 	Waited bool `json:"waited,omitempty"`
+	// LeaderAPI is the leader's API URL, when the answering node knows it
+	// (a follower that could not forward a membership change names it).
+	LeaderAPI string `json:"leader_api,omitempty"`
 }
 
 // Status is a node's status as the API reports it.

@@ -159,13 +159,13 @@ func (n *Node) initialMembers(ctx context.Context, st storage.State) ([]raft.Mem
 	case n.cfg.Join != "":
 		n.log.Warn("data directory is not empty; --join is ignored")
 	}
+	// The bootstrap configuration must be the same on every node, so it
+	// holds only what every node is told (--peers, --peer-apis): not this
+	// node's own API URL, which it announces through the log instead
+	// (announce.go), as every node does.
 	var ms []raft.Member
 	for id, addr := range n.cfg.Peers {
-		apiURL := n.cfg.PeerAPIs[id]
-		if id == n.cfg.ID {
-			apiURL = n.apiURL
-		}
-		ms = append(ms, raft.Member{ID: id, Addr: FormatAddr(addr, apiURL)})
+		ms = append(ms, raft.Member{ID: id, Addr: FormatAddr(addr, n.cfg.PeerAPIs[id])})
 	}
 	slices.SortFunc(ms, func(a, b raft.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return ms, nil
@@ -182,12 +182,15 @@ func (n *Node) join(ctx context.Context) ([]raft.Member, error) {
 	defer cancel()
 	base := strings.TrimRight(n.cfg.Join, "/")
 	self := n.cfg.Peers[n.cfg.ID]
-	body, _ := json.Marshal(api.AddMember{ID: n.cfg.ID, Raft: self, API: n.apiURL})
-	n.log.Info("joining the cluster as a learner", "via", base, "raft", self, "api", n.apiURL)
+	body, _ := json.Marshal(api.AddMember{ID: n.cfg.ID, Raft: self, API: n.advertisedAPI()})
+	n.log.Info("joining the cluster as a learner", "via", base, "raft", self, "api", n.advertisedAPI())
+	// via is the API asked: base, or the leader's, once a member that
+	// could not forward named it; base again if the leader's fails.
+	via := base
 	backoff := 200 * time.Millisecond
 	var last error
 	for attempt := 1; ; attempt++ {
-		if ms, err := n.getMembers(ctx, base); err == nil {
+		if ms, err := n.getMembers(ctx, via); err == nil {
 			if i := slices.IndexFunc(ms, func(m raft.Member) bool { return m.ID == n.cfg.ID }); i >= 0 {
 				if ra, _ := ParseAddr(ms[i].Addr); ra != self {
 					return nil, fmt.Errorf("server: join: node %d is already a member, at %q, not %q: remove it first (wraft member remove %d)",
@@ -197,10 +200,11 @@ func (n *Node) join(ctx context.Context) ([]raft.Member, error) {
 				return ms, nil
 			}
 		}
-		code, ans, err := n.post(ctx, base+"/v1/members", body)
+		code, ans, err := n.post(ctx, via+"/v1/members", body)
 		switch {
 		case err != nil:
 			last = err
+			via = base
 		case code == http.StatusOK:
 			var out api.Members
 			if err := json.Unmarshal(ans, &out); err != nil {
@@ -217,9 +221,16 @@ func (n *Node) join(ctx context.Context) ([]raft.Member, error) {
 			n.log.Info("joined the cluster", "index", out.Index, "members", describe(ms))
 			return ms, nil
 		case code == http.StatusBadRequest && !bytes.Contains(ans, []byte("already a member")):
-			return nil, fmt.Errorf("server: join: %s refused: %s", base, replyError(ans))
+			return nil, fmt.Errorf("server: join: %s refused: %s", via, replyError(ans))
 		default:
-			last = fmt.Errorf("server: join: %s answered %d: %s", base, code, replyError(ans))
+			last = fmt.Errorf("server: join: %s answered %d: %s", via, code, replyError(ans))
+			var rep api.Reply
+			if code == http.StatusServiceUnavailable && json.Unmarshal(ans, &rep) == nil && rep.LeaderAPI != "" {
+				if u, err := normalizeAPI(rep.LeaderAPI); err == nil && u != via {
+					n.log.Info("join: asking the leader directly", "leader", rep.Leader, "api", u)
+					via = u
+				}
+			}
 		}
 		n.log.Info("join: retrying", "attempt", attempt, "err", last)
 		select {

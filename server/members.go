@@ -149,7 +149,28 @@ func (n *Node) handleAddMember(w http.ResponseWriter, r *http.Request) {
 	if req.Learner != nil && !*req.Learner {
 		typ = raft.ConfAddVoter
 	}
+	if isNewAPI(n.Status(), req.ID, req.Raft, apiURL) {
+		// A member announcing its API URL (see announce.go), or an
+		// operator correcting it: the same member at the same peer
+		// address, with a new API URL. Its role stays as it is.
+		typ = raft.ConfUpdateAddr
+	}
 	n.changeMembers(w, r, body, raft.ConfChange{Type: typ, NodeID: req.ID, Addr: FormatAddr(req.Raft, apiURL)})
+}
+
+// isNewAPI reports whether s's configuration holds member id at peer
+// address raftAddr with an API URL other than apiURL (which is not "").
+func isNewAPI(s engine.Status, id uint64, raftAddr, apiURL string) bool {
+	if apiURL == "" {
+		return false
+	}
+	for _, m := range s.Members {
+		if m.ID == id {
+			ra, au := ParseAddr(m.Addr)
+			return ra == raftAddr && au != apiURL
+		}
+	}
+	return false
 }
 
 func (n *Node) handlePromoteMember(w http.ResponseWriter, r *http.Request) {
@@ -177,7 +198,8 @@ func memberID(w http.ResponseWriter, r *http.Request) (uint64, bool) {
 
 // changeMembers asks the core for a membership change and answers with
 // the configuration after it. A follower forwards the request to the
-// leader (once); when it cannot, it answers 503 with the leader it knows.
+// leader (once); when it cannot, it answers 503 with the leader it knows
+// and, if it knows it, the leader's API URL (leader_api).
 func (n *Node) changeMembers(w http.ResponseWriter, r *http.Request, body []byte, cc raft.ConfChange) {
 	forwarded := r.Header.Get(headerForwarded)
 	if forwarded != "" && forwarded != itoa(n.cfg.ID) {
@@ -205,8 +227,11 @@ func (n *Node) changeMembers(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	s := n.Status()
-	writeJSON(w, memberStatus(rep), api.Reply{Code: rep.Code.String(), Error: rep.Error, Leader: s.Leader,
-		Voters: len(s.Voters), Alive: s.Alive})
+	out := api.Reply{Code: rep.Code.String(), Error: rep.Error, Leader: s.Leader, Voters: len(s.Voters), Alive: s.Alive}
+	if rep.Code == engine.ReplyNotLeader && s.Leader != 0 && s.Leader != n.cfg.ID {
+		out.LeaderAPI = n.apiURLOf(s, s.Leader)
+	}
+	writeJSON(w, memberStatus(rep), out)
 }
 
 // memberStatus maps a membership change's reply to an HTTP status.

@@ -129,17 +129,6 @@ func TestMembersChanges(t *testing.T) {
 	t.Fatal("the nodes did not all learn that node 4 left")
 }
 
-func TestMembersFollowerWithoutLeaderURL(t *testing.T) {
-	c := newCluster(t) // no API URLs of the others: no forwarding
-	l := c.waitLeader()
-	f := c.follower(l)
-	r := do(t, http.MethodDelete, c.url(f, "/v1/members/3"), nil)
-	rep := r.reply(t)
-	if r.code != http.StatusServiceUnavailable || rep.Code != "not-leader" || rep.Leader != l {
-		t.Errorf("remove through a follower that cannot forward: have %d %+v; want 503 not-leader with leader %d", r.code, rep, l)
-	}
-}
-
 // TestJoinAndSnapshot grows a cluster by a node that joins through a
 // follower's API, catches up by snapshot (the log was compacted) and is
 // promoted; then it restarts from its own data directory.

@@ -146,6 +146,7 @@ func Start(cfg Config) (*Node, error) {
 	}()
 	go n.setPeers(ctx)
 	go n.loop(ctx)
+	go n.announce(ctx)
 	if cfg.Join != "" {
 		go n.promote(ctx)
 	}
