@@ -120,7 +120,6 @@ func TestMembersFollowerCannotForward(t *testing.T) {
 	}
 }
 
-
 // apiOf returns the API URL of member id in node at's configuration.
 func (c *cluster) apiOf(at, id uint64) string {
 	for _, m := range c.nodes[at].Status().Members {
