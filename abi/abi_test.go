@@ -81,7 +81,7 @@ func effectGen() *rapid.Generator[engine.Effect] {
 		case 2:
 			return engine.Reply{
 				RequestID: rapid.Uint64().Draw(t, "id"),
-				Code:      engine.ReplyCode(rapid.IntRange(0, int(engine.ReplyConflict)).Draw(t, "code")),
+				Code:      engine.ReplyCode(rapid.IntRange(0, int(engine.ReplySessionConflict)).Draw(t, "code")),
 				Index:     rapid.Uint64().Draw(t, "index"),
 				Term:      rapid.Uint64().Draw(t, "term"),
 				Acks:      rapid.Int().Draw(t, "acks"),
@@ -343,8 +343,8 @@ func TestDecodeEffectsErrors(t *testing.T) {
 		{"persist truncated", batch(1, 1, 1, 1), wire.ErrTruncated, "abi: effects truncated at byte 5"},
 		{"persist entry type", batch(1, 1, 0, 0, 0, 1, 1, 1, 3, 0), wire.ErrInvalid, "abi: effects has unknown entry type 3 at byte 9"},
 		{"persist conf change", batch(1, 1, 0, 0, 0, 1, 1, 1, 2, 0), nil, ""},
-		{"reply code 7", reply(7), nil, ""},
-		{"reply code 8", reply(8), wire.ErrInvalid, "abi: effects has unknown reply code 8 at byte 4"},
+		{"reply code 8", reply(8), nil, ""},
+		{"reply code 9", reply(9), wire.ErrInvalid, "abi: effects has unknown reply code 9 at byte 4"},
 		{"status progress state 2", status(2), nil, ""},
 		{"status progress state 3", status(3), wire.ErrInvalid, "abi: effects has unknown progress state 3 at byte 22"},
 		{"status role 4", batch(1, 5, 1, 4), wire.ErrInvalid, "abi: effects has unknown role 4 at byte 4"},

@@ -142,7 +142,7 @@ func readReply(r *wire.Reader) engine.Reply {
 	x.RequestID = r.Uvarint()
 	at := r.Offset()
 	x.Code = engine.ReplyCode(r.Byte())
-	if r.Err() == nil && x.Code > engine.ReplyConflict {
+	if r.Err() == nil && x.Code > engine.ReplySessionConflict {
 		r.Invalid(at, "has unknown reply code "+strconv.Itoa(int(x.Code)))
 	}
 	x.Index = r.Uvarint()

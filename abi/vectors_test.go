@@ -207,7 +207,7 @@ func vectors() []vector {
 		engine.Send{Message: raft.Message{Type: raft.MsgVote, From: 1, To: 2, Term: 4, LogTerm: 3, Index: 10}},
 		engine.Send{Message: raft.Message{Type: raft.MsgVote, From: 1, To: 3, Term: 4, LogTerm: 3, Index: 10}},
 	})
-	for code := engine.ReplyOK; code <= engine.ReplyConflict; code++ {
+	for code := engine.ReplyOK; code <= engine.ReplySessionConflict; code++ {
 		add("effects reply "+code.String(), "effects", []engine.Effect{engine.Reply{RequestID: 5, Code: code, Voters: 3, Alive: 2, Leader: 1}})
 	}
 	add("effects reply with value", "effects", []engine.Effect{engine.Reply{RequestID: 6, Code: engine.ReplyOK,
@@ -373,7 +373,7 @@ func TestVectorsCoverEveryType(t *testing.T) {
 	for op := kv.OpSet; op <= kv.OpCAS; op++ {
 		want = append(want, "op "+op.String())
 	}
-	for code := engine.ReplyOK; code <= engine.ReplyConflict; code++ {
+	for code := engine.ReplyOK; code <= engine.ReplySessionConflict; code++ {
 		want = append(want, "reply "+code.String())
 	}
 	for _, k := range []string{"tick", "receive", "propose", "read", "storageAck", "transfer", "changeMembers"} {

@@ -71,6 +71,11 @@ const (
 	// present state (a membership change is in progress, a learner has not
 	// caught up); it was not applied. Retry later.
 	ReplyConflict ReplyCode = 7
+	// ReplySessionConflict: the write reused its session's sequence number
+	// with a different command (kv.ErrSessionReused; Error says so), and
+	// did not apply. The command that first had the number applied at most
+	// once; its result is not this one's.
+	ReplySessionConflict ReplyCode = 8
 )
 
 // String returns the code's name in lower case, such as "no-quorum".
@@ -92,6 +97,8 @@ func (c ReplyCode) String() string {
 		return "overloaded"
 	case ReplyConflict:
 		return "conflict"
+	case ReplySessionConflict:
+		return "session-conflict"
 	}
 	return "unknown"
 }

@@ -5,6 +5,7 @@
 package engine
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 
@@ -171,9 +172,15 @@ func (e *Engine) apply(ent raft.Entry) {
 		return
 	}
 	res := e.store.Apply(ent.Index, cmd)
+	code := ReplyOK
+	if res.SessionReused() {
+		code = ReplySessionConflict
+	}
 	for i, rq := range e.requests {
-		if rq.kind == requestWrite && rq.cmd.ClientID == cmd.ClientID && rq.cmd.Seq == cmd.Seq {
-			e.reply(rq, Reply{Code: ReplyOK, Index: ent.Index, Term: ent.Term, Acks: e.node.Acks(ent.Index),
+		// The request of this very command: another command with the same
+		// session and sequence number has another result.
+		if rq.kind == requestWrite && rq.cmd.ClientID == cmd.ClientID && rq.cmd.Seq == cmd.Seq && bytes.Equal(rq.data, ent.Data) {
+			e.reply(rq, Reply{Code: code, Index: ent.Index, Term: ent.Term, Acks: e.node.Acks(ent.Index),
 				Found: res.Found, Value: res.Value, OK: res.OK, Error: res.Err})
 			e.requests = slices.Delete(e.requests, i, i+1)
 			break

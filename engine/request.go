@@ -66,17 +66,23 @@ func (e *Engine) propose(p Propose) {
 		e.refuse(p.RequestID, ReplyInvalid, err.Error())
 		return
 	}
+	data := kv.AppendCommand(nil, p.Command)
 	for _, rq := range e.requests {
 		if rq.kind == requestWrite && rq.cmd.ClientID == p.Command.ClientID && rq.cmd.Seq == p.Command.Seq {
-			e.refuse(p.RequestID, ReplyInvalid, "engine: client "+u(p.Command.ClientID)+" sequence "+
-				u(p.Command.Seq)+" is already in flight")
+			if kv.SameEffect(rq.cmd, p.Command) {
+				e.refuse(p.RequestID, ReplyInvalid, "engine: client "+u(p.Command.ClientID)+" sequence "+
+					u(p.Command.Seq)+" is already in flight")
+			} else {
+				e.refuse(p.RequestID, ReplySessionConflict, kv.ErrSessionReused.Error()+" (client "+
+					u(p.Command.ClientID)+", sequence "+u(p.Command.Seq)+")")
+			}
 			return
 		}
 	}
 	if !e.admit(p.RequestID) {
 		return
 	}
-	rq := &request{id: p.RequestID, kind: requestWrite, cmd: p.Command, data: kv.AppendCommand(nil, p.Command),
+	rq := &request{id: p.RequestID, kind: requestWrite, cmd: p.Command, data: data,
 		deadline: e.now + uint64(e.cfg.RequestTimeoutTicks), since: e.now}
 	e.requests = append(e.requests, rq)
 	e.submit(rq)

@@ -28,6 +28,9 @@ type session struct {
 	client uint64
 	// seq is the Seq of the client's last command that applied.
 	seq uint64
+	// digest is that command's commandDigest, or 0 if not known (a session
+	// restored from a version 1 snapshot).
+	digest uint64
 	// out is that command's outcome, returned again to a retry.
 	out outcome
 	// lastUsed is the log index of the last command that applied for this
@@ -132,10 +135,10 @@ func (s *Store) useSession(sess *session, index uint64) {
 	s.sessions.markNewest(sess)
 }
 
-// remember records out as the outcome of the client's command seq, applied
-// at index. sess is the client's session, or nil if it has none yet; a new
+// remember records out as the outcome of the client's command seq, whose
+// commandDigest is digest, applied at index. sess is the client's session, or nil if it has none yet; a new
 // session may evict the least recently used one.
-func (s *Store) remember(sess *session, client, seq uint64, out outcome, index uint64) {
+func (s *Store) remember(sess *session, client, seq, digest uint64, out outcome, index uint64) {
 	if sess == nil {
 		if s.sessions.len() >= s.sessions.max {
 			old := s.sessions.oldest
@@ -148,7 +151,7 @@ func (s *Store) remember(sess *session, client, seq uint64, out outcome, index u
 		s.sum -= sess.hash
 		s.sessions.markNewest(sess)
 	}
-	sess.seq, sess.out, sess.lastUsed = seq, out, index
+	sess.seq, sess.digest, sess.out, sess.lastUsed = seq, digest, out, index
 	sess.hash = hashSession(sess)
 	s.sum += sess.hash
 }

@@ -173,3 +173,51 @@ func TestSessionEvictionAtMaxSessions(t *testing.T) {
 	}
 	checkInvariants(t, s)
 }
+
+// A sequence number reused with a different command is refused with
+// ErrSessionReused; the store, its session and the first result stay as
+// they were, and a retry of the first command still gets its result.
+func TestSessionSeqReusedWithOtherCommand(t *testing.T) {
+	tests := []struct {
+		name         string
+		first, other Command
+	}{
+		{"other value", set("a", "1"), set("a", "2")},
+		{"other key", set("a", "1"), set("b", "1")},
+		{"other op", set("a", "1"), del("a")},
+		{"get then set", get("a"), set("a", "x")},
+		{"cas expect", cas("a", "0", "1"), cas("a", "9", "1")},
+		{"cas expect missing", cas("a", "", "1"), casMissing("a", "1")},
+		{"empty and nil value", Command{Op: OpSet, Key: "a", Value: []byte{}}, Command{Op: OpSet, Key: "a", Value: []byte("v")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New()
+			s.Apply(1, set("a", "0"))
+			first := s.Apply(2, withSession(7, 1, tt.first))
+			a, _ := s.Get("a")
+			b, _ := s.Get("b")
+			r := s.Apply(3, withSession(7, 1, tt.other))
+			if r.OK || !r.SessionReused() ||
+				r.Err != "kv: session: sequence reused with a different command (client 7, sequence 1)" {
+				t.Errorf("other command: have %s, want the session error", resultString(r))
+			}
+			if a2, _ := s.Get("a"); string(a2) != string(a) {
+				t.Errorf("other command applied: a=%q, want %q", a2, a)
+			}
+			if b2, _ := s.Get("b"); string(b2) != string(b) {
+				t.Errorf("other command applied: b=%q, want %q", b2, b)
+			}
+			if again := s.Apply(4, withSession(7, 1, tt.first)); resultString(again) != resultString(first) {
+				t.Errorf("retry of the first: have %s, want %s", resultString(again), resultString(first))
+			}
+			checkInvariants(t, s)
+		})
+	}
+	// An equal command (nil and empty slices alike) is a retry.
+	s := New()
+	first := s.Apply(1, withSession(7, 1, Command{Op: OpSet, Key: "a", Value: nil}))
+	if r := s.Apply(2, withSession(7, 1, Command{Op: OpSet, Key: "a", Value: []byte{}})); resultString(r) != resultString(first) {
+		t.Errorf("retry with an empty value: have %s, want %s", resultString(r), resultString(first))
+	}
+}

@@ -20,25 +20,29 @@ var (
 )
 
 // snapshotVersion is the first byte of every snapshot this package writes.
+// Restore reads it and version 1, whose sessions carry no command digest.
 //
-// Version 1, in order, with every integer an unsigned varint
+// Version 2, in order, with every integer an unsigned varint
 // (encoding/binary's Uvarint, shortest form only) and every string a varint
 // length followed by its bytes:
 //
-//	version   byte (1)
+//	version   byte (2)
 //	applied   varint
 //	nkeys     varint
 //	nkeys ×   key string, value string          (keys in increasing byte order)
 //	nsessions varint
 //	nsessions × client varint, seq varint, lastUsed varint,
+//	            digest uint64, big-endian (of the last command; 0: not known),
 //	            flags byte (1 OK, 2 Found, 4 has Value),
 //	            value string (only with flag 4), err string
 //	                                            (clients in increasing order)
 //	crc       uint32, big-endian: CRC-32 (IEEE) of all the bytes before it
 //
-// Every field has exactly one encoding, so a snapshot is a function of the
-// state, and Restore then Snapshot gives back the same bytes.
-const snapshotVersion = 1
+// Version 1 is the same without the digest. Every field has exactly one
+// encoding, so a snapshot is a function of the state, and Restore then
+// Snapshot gives back the same bytes (for a version 1 snapshot, the same
+// state in version 2).
+const snapshotVersion = 2
 
 // Result flags in a snapshot.
 const (
@@ -81,7 +85,7 @@ func (s *Store) Snapshot() []byte {
 	sessions := make([]*session, 0, s.sessions.len())
 	for _, sess := range s.sessions.byClient { // Order is fixed by the sort below.
 		sessions = append(sessions, sess)
-		size += 6*maxVarintLen + 1 + len(sess.out.value) + len(sess.out.err)
+		size += 6*maxVarintLen + 8 + 1 + len(sess.out.value) + len(sess.out.err)
 	}
 	slices.SortFunc(sessions, func(a, b *session) int {
 		switch {
@@ -106,6 +110,8 @@ func (s *Store) Snapshot() []byte {
 		b = appendUvarint(b, sess.client)
 		b = appendUvarint(b, sess.seq)
 		b = appendUvarint(b, sess.lastUsed)
+		d := sess.digest
+		b = append(b, byte(d>>56), byte(d>>48), byte(d>>40), byte(d>>32), byte(d>>24), byte(d>>16), byte(d>>8), byte(d))
 		b = append(b, sess.out.flags())
 		if sess.out.hasValue {
 			b = appendString(b, sess.out.value)
@@ -151,8 +157,9 @@ func (s *Store) Restore(b []byte) error {
 	if sum != crc32.ChecksumIEEE(body) {
 		return corrupt("checksum mismatch")
 	}
-	if body[0] != snapshotVersion {
-		return &detailError{ErrSnapshotVersion, ErrSnapshotVersion.Error() + " " + strconv.Itoa(int(body[0]))}
+	version := body[0]
+	if version != 1 && version != snapshotVersion {
+		return &detailError{ErrSnapshotVersion, ErrSnapshotVersion.Error() + " " + strconv.Itoa(int(version))}
 	}
 	d := decoder{b: body[1:]}
 	applied := d.uvarint("applied index")
@@ -178,13 +185,20 @@ func (s *Store) Restore(b []byte) error {
 		}
 	}
 
-	n = d.count("session count", 5) // A session takes 5 bytes or more.
+	minSession := 5 // A session takes 5 bytes or more, 13 with its digest.
+	if version >= 2 {
+		minSession += 8
+	}
+	n = d.count("session count", minSession)
 	if d.err == nil && n > uint64(s.sessions.max) {
 		d.fail(strconv.FormatUint(n, 10) + " sessions (limit " + strconv.Itoa(s.sessions.max) + ")")
 	}
 	sessions := make([]*session, 0, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		sess := &session{client: d.uvarint("client id"), seq: d.uvarint("seq"), lastUsed: d.uvarint("last used index")}
+		if version >= 2 {
+			sess.digest = d.u64("command digest")
+		}
 		f := d.byte("result flags")
 		sess.out = outcome{ok: f&flagOK != 0, found: f&flagFound != 0, hasValue: f&flagHasValue != 0}
 		if sess.out.hasValue {
@@ -265,6 +279,23 @@ func (d *decoder) byte(what string) byte {
 	c := d.b[0]
 	d.b = d.b[1:]
 	return c
+}
+
+// u64 reads a big-endian uint64.
+func (d *decoder) u64(what string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	if len(d.b) < 8 {
+		d.fail("truncated at " + what)
+		return 0
+	}
+	var v uint64
+	for _, c := range d.b[:8] {
+		v = v<<8 | uint64(c)
+	}
+	d.b = d.b[8:]
+	return v
 }
 
 // uvarint reads a varint, which must be in its shortest form.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"slices"
 	"strings"
@@ -36,13 +37,52 @@ func TestSnapshotGolden(t *testing.T) {
 	s := New()
 	s.Apply(1, set("k", "v"))
 	s.Apply(2, withSession(5, 1, get("k")))
-	want := "01" + // version
+	want := "02" + // version
 		"02" + // applied
 		"01" + "016b" + "0176" + // 1 key: "k" = "v"
-		"01" + "05" + "01" + "02" + "07" + "0176" + "00" + // session 5, seq 1, used at 2, OK|Found|value "v", no err
-		"1c856a57" // crc
-	if have := hex.EncodeToString(s.Snapshot()); have != want {
+		"01" + "05" + "01" + "02" + // session 5, seq 1, used at 2,
+		"DIGEST" + // the digest of its GET "k",
+		"07" + "0176" + "00" + // OK|Found|value "v", no err
+		"CRC" // crc
+	have := hex.EncodeToString(s.Snapshot())
+	want = strings.Replace(want, "DIGEST", fmt.Sprintf("%016x", commandDigest(get("k"))), 1)
+	body, _ := hex.DecodeString(strings.TrimSuffix(want, "CRC"))
+	want = hex.EncodeToString(withCRC(body))
+	if have != want {
 		t.Errorf("snapshot format changed:\nhave %s\nwant %s", have, want)
+	}
+	if d := commandDigest(get("k")); d != 0x93dafce7790d95df {
+		t.Errorf("digest of GET \"k\": have %#x; the digest must not change between versions", d)
+	}
+}
+
+// A version 1 snapshot (sessions without a command digest) still restores;
+// its sessions take any command with their last sequence number as a
+// retry, as version 1 did; a new command gets a digest; the store
+// snapshots again in version 2.
+func TestRestoreVersion1(t *testing.T) {
+	v1, _ := hex.DecodeString("01" + "02" + "01" + "016b" + "0176" + "01" + "05" + "01" + "02" + "07" + "0176" + "00" + "1c856a57")
+	s := New()
+	if err := s.Restore(v1); err != nil {
+		t.Fatalf("restore version 1: %v", err)
+	}
+	if v, ok := s.Get("k"); !ok || string(v) != "v" || s.Applied() != 2 {
+		t.Fatalf("restored: k=%q %v, applied %d", v, ok, s.Applied())
+	}
+	checkInvariants(t, s)
+	if r := s.Apply(3, withSession(5, 1, set("k", "other"))); !r.OK || !r.Found || string(r.Value) != "v" {
+		t.Errorf("seq 1 again: have %s, want the remembered GET result", resultString(r))
+	}
+	if v, _ := s.Get("k"); string(v) != "v" {
+		t.Errorf("k=%q after a retry, want it unchanged", v)
+	}
+	s.Apply(4, withSession(5, 2, set("k", "w")))
+	if r := s.Apply(5, withSession(5, 2, set("k", "x"))); !r.SessionReused() {
+		t.Errorf("seq 2 reused: have %s, want the session error", resultString(r))
+	}
+	again := New()
+	if err := again.Restore(s.Snapshot()); err != nil || again.Digest() != s.Digest() || s.Snapshot()[0] != 2 {
+		t.Errorf("version 2 round trip: %v, digest %x want %x, version %d", err, again.Digest(), s.Digest(), s.Snapshot()[0])
 	}
 }
 
@@ -101,7 +141,8 @@ func TestRestoreErrors(t *testing.T) {
 		{"empty", nil, ErrCorruptSnapshot, "too short"},
 		{"truncated", good[:len(good)-1], ErrCorruptSnapshot, "checksum mismatch"},
 		{"bit flip", func() []byte { b := slices.Clone(good); b[5] ^= 1; return b }(), ErrCorruptSnapshot, "checksum mismatch"},
-		{"version", withCRC(append([]byte{2}, body[1:]...)), ErrSnapshotVersion, "kv: unsupported snapshot version 2"},
+		{"version", withCRC(append([]byte{3}, body[1:]...)), ErrSnapshotVersion, "kv: unsupported snapshot version 3"},
+		{"digest truncated", withCRC([]byte{2, 1, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0}), ErrCorruptSnapshot, "session count 1 exceeds the data"},
 		{"version 0", withCRC([]byte{0}), ErrSnapshotVersion, "version 0"},
 		{"no applied", withCRC([]byte{1}), ErrCorruptSnapshot, "truncated at applied index"},
 		{"overlong varint", withCRC([]byte{1, 0x81, 0x00, 0, 0}), ErrCorruptSnapshot, "overlong varint"},
@@ -214,6 +255,8 @@ func FuzzRestore(f *testing.F) {
 	f.Add(big.Snapshot())
 	f.Add([]byte{})
 	f.Add(withCRC([]byte{1, 0x81, 0x00, 0, 0}))
+	// Version 1: a session without a digest.
+	f.Add(withCRC([]byte{1, 2, 1, 1, 'k', 1, 'v', 1, 5, 1, 2, 7, 1, 'v', 0}))
 	check := func(t *testing.T, b []byte) {
 		s := sampleStore()
 		before := s.Snapshot()
@@ -227,6 +270,15 @@ func FuzzRestore(f *testing.F) {
 			return
 		}
 		checkInvariants(t, s)
+		if b[0] == 1 {
+			// A version 1 snapshot re-encodes in version 2, which must
+			// restore to the same state.
+			again := New()
+			if err := again.Restore(s.Snapshot()); err != nil || again.Digest() != s.Digest() {
+				t.Fatalf("version 1 snapshot re-encoded: %v, digest %x, want %x", err, again.Digest(), s.Digest())
+			}
+			return
+		}
 		if !bytes.Equal(s.Snapshot(), b) {
 			t.Fatalf("Restore accepted a snapshot that does not re-encode to itself")
 		}

@@ -8,7 +8,12 @@
 // inside raft.wasm.
 package kv
 
-import "strconv"
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+)
 
 // Result.Err of a CAS that did not take effect.
 const (
@@ -52,6 +57,17 @@ func New() *Store {
 	}
 }
 
+// ErrSessionReused is what Result.Err begins with when a command reuses
+// its session's last sequence number with a different command (see
+// Apply); Result.SessionReused reports it.
+var ErrSessionReused = errors.New("kv: session: sequence reused with a different command")
+
+// SessionReused reports whether r refuses a command that reused its
+// session's last sequence number with a different command.
+func (r Result) SessionReused() bool {
+	return !r.OK && strings.HasPrefix(r.Err, ErrSessionReused.Error())
+}
+
 // Apply applies the command c, committed at log index index, and returns its
 // result.
 //
@@ -65,8 +81,16 @@ func New() *Store {
 // with the validation error's message.
 //
 // With a non-zero ClientID, the command belongs to a session. If its Seq is
-// the session's last, the command is a retry: Apply returns the result the
-// first application returned and applies nothing. If its Seq is below the
+// the session's last and the command is the same (equal op, key, value,
+// expectation; nil and empty alike), it is a retry: Apply returns the
+// result the first application returned and applies nothing. If its Seq
+// is the session's last but the command differs, Apply refuses it with OK
+// false and Err "kv: session: sequence reused with a different command
+// (client C, sequence S)" (see ErrSessionReused), and changes nothing but
+// the applied index: exactly-once never answers a command with another's
+// result. (The session remembers a 64-bit digest of its last command; a
+// session restored from a snapshot of format version 1, which has none,
+// takes any command with its last Seq as a retry.) If its Seq is below the
 // session's last, the command is stale: Apply refuses it with OK false and
 // Err "kv: stale sequence number S (session at L)". Otherwise the command
 // applies and its result is remembered. See MaxSessions for how long.
@@ -101,6 +125,9 @@ func (s *Store) Apply(index uint64, c Command) Result {
 	sess := s.sessions.get(c.ClientID)
 	if sess != nil {
 		switch {
+		case c.Seq == sess.seq && sess.digest != 0 && sess.digest != commandDigest(c):
+			return Result{Err: ErrSessionReused.Error() + " (client " + strconv.FormatUint(c.ClientID, 10) +
+				", sequence " + strconv.FormatUint(c.Seq, 10) + ")"}
 		case c.Seq == sess.seq:
 			s.useSession(sess, index)
 			return sess.out.result()
@@ -110,7 +137,7 @@ func (s *Store) Apply(index uint64, c Command) Result {
 		}
 	}
 	out := s.exec(c)
-	s.remember(sess, c.ClientID, c.Seq, out, index)
+	s.remember(sess, c.ClientID, c.Seq, commandDigest(c), out, index)
 	return out.result()
 }
 
@@ -236,6 +263,45 @@ func hashEntry(key, value string) uint64 {
 }
 
 func hashSession(s *session) uint64 {
-	h := newHasher('s').u64(s.client).u64(s.seq).u64(s.lastUsed)
+	h := newHasher('s').u64(s.client).u64(s.seq).u64(s.lastUsed).u64(s.digest)
 	return h.byte(s.out.flags()).str(s.out.value).str(s.out.err).sum()
+}
+
+// SameEffect reports whether a and b, valid commands, are the same
+// command as a session sees it: equal op and key, and equal value and
+// expectation where the op uses them (nil and empty alike). Session and
+// sequence are not compared.
+func SameEffect(a, b Command) bool {
+	if a.Op != b.Op || a.Key != b.Key {
+		return false
+	}
+	switch a.Op {
+	case OpSet:
+		return bytes.Equal(a.Value, b.Value)
+	case OpCAS:
+		return bytes.Equal(a.Value, b.Value) && bytes.Equal(a.Expect, b.Expect) && a.ExpectMissing == b.ExpectMissing
+	}
+	return true
+}
+
+// commandDigest is the digest a session keeps of its last command, c, a
+// valid one: a hash of the fields its op uses (the key; the value of a SET
+// or CAS; the expectation of a CAS), never 0, which stands for "not known".
+// Two commands with equal digests have the same effect, but for a 2^-64
+// chance.
+func commandDigest(c Command) uint64 {
+	h := newHasher('c').byte(byte(c.Op)).str(c.Key)
+	switch c.Op {
+	case OpSet:
+		h = h.str(string(c.Value))
+	case OpCAS:
+		h = h.str(string(c.Value)).str(string(c.Expect))
+		if c.ExpectMissing {
+			h = h.byte(1)
+		}
+	}
+	if d := h.sum(); d != 0 {
+		return d
+	}
+	return 1
 }

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -337,7 +338,20 @@ type model struct {
 
 type modelSession struct {
 	seq    uint64
+	cmd    string // what the command does: see effect
 	result string
+}
+
+// effect describes what a valid command does: its op and the fields the op
+// uses.
+func effect(c Command) string {
+	switch c.Op {
+	case OpSet:
+		return fmt.Sprintf("SET %q %q", c.Key, c.Value)
+	case OpCAS:
+		return fmt.Sprintf("CAS %q %q %q %v", c.Key, c.Value, c.Expect, c.ExpectMissing)
+	}
+	return c.Op.String() + " " + strconv.Quote(c.Key)
 }
 
 func (m *model) apply(c Command) string {
@@ -346,6 +360,10 @@ func (m *model) apply(c Command) string {
 	}
 	if c.ClientID != 0 {
 		if sess, ok := m.sessions[c.ClientID]; ok {
+			if c.Seq == sess.seq && sess.cmd != effect(c) {
+				return resultString(Result{Err: "kv: session: sequence reused with a different command (client " +
+					strconv.FormatUint(c.ClientID, 10) + ", sequence " + strconv.FormatUint(c.Seq, 10) + ")"})
+			}
 			if c.Seq == sess.seq {
 				return sess.result
 			}
@@ -385,7 +403,7 @@ func (m *model) apply(c Command) string {
 		}
 	}
 	if c.ClientID != 0 {
-		m.sessions[c.ClientID] = modelSession{c.Seq, resultString(r)}
+		m.sessions[c.ClientID] = modelSession{c.Seq, effect(c), resultString(r)}
 	}
 	return resultString(r)
 }

@@ -40,6 +40,13 @@ type Op struct {
 	// Attempts lists the requests sent, the last one last.
 	Attempts []*Call
 
+	// Reuses is the earlier write whose session sequence number this one
+	// reuses with a different command (see Client.Reuse), or nil.
+	Reuses *Op
+	// Refused says the cluster refused the write as reusing a sequence
+	// number (ReplySessionConflict): it did not apply.
+	Refused bool
+
 	client   *Client
 	opts     OpOptions
 	call     int64 // history time of the call
@@ -79,6 +86,8 @@ func (op *Op) String() string {
 	switch {
 	case !op.Done:
 		return s + " (in progress)"
+	case op.Refused:
+		return s + " → refused: " + op.Last().Reply.Error
 	case !op.Known:
 		last := op.Last()
 		if last != nil && last.Lost {
@@ -125,6 +134,30 @@ func (cl *Client) Do(cmd kv.Command, read bool, opts OpOptions) *Op {
 	if target == 0 {
 		target = cl.hint
 	}
+	if target == 0 {
+		target = uint64(c.rng.IntN(len(c.nodes))) + 1
+	}
+	cl.attempt(op, target)
+	return op
+}
+
+// Reuse starts a write that reuses the session's last sequence number,
+// that of prev (the client's last write, done), with cmd, a different
+// command: a client bug the cluster must refuse with
+// ReplySessionConflict rather than answer with prev's result. It applies
+// only if prev never did (an unknown outcome).
+func (cl *Client) Reuse(prev *Op, cmd kv.Command, opts OpOptions) *Op {
+	if opts.Deadline == 0 {
+		opts.Deadline = 3000
+	}
+	c := cl.c
+	for prev.Refused && prev.Reuses != nil {
+		prev = prev.Reuses // the write that had the number first
+	}
+	cmd.ClientID, cmd.Seq = cl.session, prev.Command.Seq
+	op := &Op{Command: cmd, Reuses: prev, client: cl, opts: opts,
+		call: c.hist.tick(), deadline: c.now + opts.Deadline, onDone: opts.OnDone}
+	target := cl.hint
 	if target == 0 {
 		target = uint64(c.rng.IntN(len(c.nodes))) + 1
 	}
@@ -205,7 +238,21 @@ func (cl *Client) answered(op *Op, call *Call) {
 	if !call.Lost {
 		switch r.Code {
 		case engine.ReplyOK:
+			if prev := op.Reuses; prev != nil && prev.Known {
+				c.fail(breachf(RuleHostContract, "n%d answers %s with success, but it reuses the sequence number of %s, "+
+					"which applied: exactly-once turned silently wrong", call.Node, op, prev))
+				return
+			}
 			cl.finish(op, true)
+			return
+		case engine.ReplySessionConflict:
+			if op.Reuses == nil {
+				c.fail(breachf(RuleHostContract, "n%d refuses %s as reusing a sequence number, which it does not: %s",
+					call.Node, op, r.Error))
+				return
+			}
+			op.Refused = true
+			cl.finish(op, false)
 			return
 		case engine.ReplyInvalid:
 			c.fail(breachf(RuleHostContract, "n%d refuses a valid request as invalid: %s: %s", call.Node, op, r.Error))
@@ -249,6 +296,8 @@ func (cl *Client) finish(op *Op, known bool) {
 		Expect: string(op.Command.Expect), ExpectMissing: op.Command.ExpectMissing}
 	meta := fmt.Sprintf("%d attempts, from %d ms to %d ms", len(op.Attempts), op.Attempts[0].Sent, c.now)
 	switch {
+	case op.Refused:
+		// Refused, so it did not apply: nothing for the history.
 	case known:
 		op.Reply = last.Reply
 		r := last.Reply

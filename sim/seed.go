@@ -55,6 +55,10 @@ type SeedReport struct {
 	// Ops counts client operations checked for linearizability; Unknown
 	// those whose outcome the client never learnt.
 	Ops, Unknown int
+	// Reused counts the writes that reused a session's sequence number
+	// with a different command, and Refused those the cluster refused for
+	// it (the rest applied because the first never did, or ended unknown).
+	Reused, Refused int
 	// Linearizable is porcupine's verdict.
 	Linearizable porcupine.CheckResult
 	// Trace is the run's trace hash.
@@ -223,6 +227,7 @@ func runSeed(c *Cluster, o SeedOptions, rep *SeedReport) error {
 		return c.Fail(RuleLiveness, "client operations still in progress 10 s after the workload stopped")
 	}
 	c.notef(0, "run over: %d operations from %d clients", w.ops, len(w.clients))
+	rep.Reused, rep.Refused = w.reused, w.refused
 	return nil
 }
 

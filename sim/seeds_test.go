@@ -56,6 +56,7 @@ func TestSeeds(t *testing.T) {
 		ticks, delivered, handles uint64
 		snapshots, changes        uint64
 		ops, unknown, undecided   int
+		reused, refused           int
 		worstHeal                 int64
 		worstHealSeed             uint64
 	)
@@ -82,6 +83,8 @@ func TestSeeds(t *testing.T) {
 					changes += rep.Stats.MembershipChanges
 					ops += rep.Ops
 					unknown += rep.Unknown
+					reused += rep.Reused
+					refused += rep.Refused
 					if rep.Linearizable == porcupine.Unknown {
 						undecided++
 					}
@@ -103,9 +106,9 @@ func TestSeeds(t *testing.T) {
 		}
 	})
 	elapsed := time.Since(start)
-	t.Logf("%d seeds (from %d) took %v: %d failed, %d ticks simulated, %d messages delivered, %d Handle calls, %d snapshots stored, %d membership changes applied, %d client operations (%d unknown, %d histories undecided), slowest recovery %d ticks after heal (seed %d), %.0f seeds/s",
+	t.Logf("%d seeds (from %d) took %v: %d failed, %d ticks simulated, %d messages delivered, %d Handle calls, %d snapshots stored, %d membership changes applied, %d client operations (%d unknown, %d histories undecided; %d writes reused a sequence number, %d refused for it), slowest recovery %d ticks after heal (seed %d), %.0f seeds/s",
 		ran, *flagSeedStart, elapsed.Round(time.Millisecond), failed, ticks, delivered, handles, snapshots, changes, ops, unknown, undecided,
-		worstHeal, worstHealSeed, float64(ran)/elapsed.Seconds())
+		reused, refused, worstHeal, worstHealSeed, float64(ran)/elapsed.Seconds())
 }
 
 func workers() int { return max(1, runtime.GOMAXPROCS(0)) }

@@ -21,12 +21,17 @@ type workload struct {
 	busy   int
 	values int
 	ops    int
+	// lastWrite is each client's last write through the log.
+	lastWrite map[*Client]*Op
+	// reused counts the writes that reused a sequence number, and refused
+	// those the cluster refused for it.
+	reused, refused int
 }
 
 // startWorkload starts n clients on keys; they stop starting operations at
 // stopAt.
 func startWorkload(c *Cluster, n int, keys []string, stopAt int64) *workload {
-	w := &workload{c: c, keys: keys, last: make(map[string]string), stopAt: stopAt}
+	w := &workload{c: c, keys: keys, last: make(map[string]string), stopAt: stopAt, lastWrite: make(map[*Client]*Op)}
 	for range n {
 		cl := c.NewClient()
 		w.clients = append(w.clients, cl)
@@ -50,8 +55,14 @@ func (w *workload) next(cl *Client) {
 	w.ops++
 	opts := OpOptions{
 		Deadline: 2000 + rng.Int64N(2000),
-		OnDone: func(*Op) {
+		OnDone: func(op *Op) {
 			w.busy--
+			if !op.Read {
+				w.lastWrite[cl] = op
+			}
+			if op.Refused {
+				w.refused++
+			}
 			c.after(rng.Int64N(40), func() { w.next(cl) })
 		},
 	}
@@ -60,8 +71,14 @@ func (w *workload) next(cl *Client) {
 		cl.Get(key, opts)
 	case r < 40:
 		cl.Do(kv.Command{Op: kv.OpGet, Key: key}, false, opts)
-	case r < 70:
+	case r < 67:
 		cl.Set(key, w.value(key), opts)
+	case r < 70 && w.lastWrite[cl] != nil:
+		// A client bug: the last write's sequence number again, with a
+		// SET of a value never written (so surely another command). The
+		// cluster must refuse it, unless the last write never applied.
+		w.reused++
+		cl.Reuse(w.lastWrite[cl], kv.Command{Op: kv.OpSet, Key: key, Value: []byte(w.value(key))}, opts)
 	case r < 80:
 		cl.Del(key, opts)
 	default:

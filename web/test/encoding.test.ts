@@ -257,7 +257,7 @@ describe('decode errors', () => {
     { kind: 'inputs', hex: '01010701050102000000', err: 'abi: inputs has 1 trailing byte in frame at byte 9', type: InvalidError },
     { kind: 'inputs', hex: '010107010401020001', err: 'abi: inputs members truncated at byte 8', type: TruncatedError },
     { kind: 'effects', hex: '010109', err: 'abi: effects has unknown effect tag 9 at byte 2', type: InvalidError },
-    { kind: 'effects', hex: '0101030508', err: 'abi: effects has unknown reply code 8 at byte 4', type: InvalidError },
+    { kind: 'effects', hex: '0101030509', err: 'abi: effects has unknown reply code 9 at byte 4', type: InvalidError },
     { kind: 'effects', hex: '010107', err: 'abi: effects has unknown effect tag 7 at byte 2', type: InvalidError },
     { kind: 'effects', hex: '0101060902000002', err: 'abi: effects has invalid bool 2 at byte 7', type: InvalidError },
     { kind: 'effects', hex: '0101060902000568', err: 'abi: effects snapshot data truncated at byte 6', type: TruncatedError },
@@ -428,7 +428,8 @@ describe('snapshots and membership', () => {
     assert.equal(eventKindName(3), 'elected');
     assert.equal(eventKindName(0), 'unknown');
     assert.equal(replyCodeName(7), 'conflict');
-    assert.equal(replyCodeName(8), 'unknown');
+    assert.equal(replyCodeName(8), 'session-conflict');
+    assert.equal(replyCodeName(9), 'unknown');
     assert.equal(progressStateName(2), 'snapshot');
   });
 });

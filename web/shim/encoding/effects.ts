@@ -75,12 +75,14 @@ export const ReplyCode = {
   Overloaded: 6,
   /** Not applied: the cluster's present state forbids it (a membership change in progress); retry later. */
   Conflict: 7,
+  /** Not applied: the write reused its session's sequence number with a different command. */
+  SessionConflict: 8,
 } as const;
 export type ReplyCode = (typeof ReplyCode)[keyof typeof ReplyCode];
 
 /** Returns a code's name in lower case, such as "no-quorum" (engine.ReplyCode.String). */
 export function replyCodeName(c: number): string {
-  return ['ok', 'pending', 'not-leader', 'no-quorum', 'timeout', 'invalid', 'overloaded', 'conflict'][c] ?? 'unknown';
+  return ['ok', 'pending', 'not-leader', 'no-quorum', 'timeout', 'invalid', 'overloaded', 'conflict', 'session-conflict'][c] ?? 'unknown';
 }
 
 /** Answers a Propose or Read (engine.Reply). */
@@ -230,7 +232,7 @@ function readReply(r: Reader): Reply {
   const requestID = r.uvarint();
   const at = r.offset;
   const code = r.u8();
-  if (code > ReplyCode.Conflict) r.invalid(at, `has unknown reply code ${code}`);
+  if (code > ReplyCode.SessionConflict) r.invalid(at, `has unknown reply code ${code}`);
   return {
     kind: 'reply',
     requestID,
