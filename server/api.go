@@ -174,6 +174,8 @@ func httpStatus(r engine.Reply, read bool) int {
 			return http.StatusConflict // failed CAS, stale session
 		}
 		return http.StatusOK
+	case engine.ReplySessionConflict:
+		return http.StatusConflict // sequence reused with a different command
 	case engine.ReplyInvalid:
 		return http.StatusBadRequest
 	case engine.ReplyOverloaded:
