@@ -120,10 +120,76 @@ func (c Config) withDefaults() (Config, error) {
 			return c, err
 		}
 	}
+	switch {
+	case c.ElectionTimeout == 0:
+		c.ElectionTimeout = DefaultElectionTimeout
+	case c.ElectionTimeout < minElectionTimeout:
+		return c, fmt.Errorf("transport: election timeout %v too short (minimum %v)", c.ElectionTimeout, minElectionTimeout)
+	}
+	switch {
+	case c.HandshakeTimeout == 0:
+		c.HandshakeTimeout = min(max(2*c.ElectionTimeout, time.Second), 5*time.Second)
+	case c.HandshakeTimeout < 0:
+		return c, fmt.Errorf("transport: negative handshake timeout %v", c.HandshakeTimeout)
+	}
+	switch {
+	case c.MaxInboundConns == 0:
+		c.MaxInboundConns = DefaultMaxInboundConns
+	case c.MaxInboundConns < 0:
+		return c, fmt.Errorf("transport: negative inbound connection limit %d", c.MaxInboundConns)
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c, nil
+}
+
+// minElectionTimeout is the shortest Config.ElectionTimeout.
+const minElectionTimeout = 10 * time.Millisecond
+
+// timing holds the durations that follow from a Config's election timeout
+// (T); the package documentation explains them.
+type timing struct {
+	// silence closes an outgoing connection that has acknowledged nothing
+	// for this long while something was sent on it: T.
+	silence time.Duration
+	// ackEvery is how often a receiver acknowledges what arrived: T/4.
+	ackEvery time.Duration
+	// pingEvery is how long an outgoing connection may stay idle before it
+	// carries a ping: T/2.
+	pingEvery time.Duration
+	// idle closes an incoming connection on which nothing arrived for this
+	// long: 4T.
+	idle time.Duration
+	// stale is how long a vote, pre-vote, heartbeat or answer to one may
+	// wait in a send queue: T.
+	stale time.Duration
+	// dial bounds a dial, TLS handshake and hello exchange: 2T, at least
+	// 1 s and at most 5 s.
+	dial time.Duration
+	// maxBackoff caps the wait between dials: T/2, at least minBackoff and
+	// at most 1 s.
+	maxBackoff time.Duration
+	// userTimeout is TCP_USER_TIMEOUT, where supported: 2T, at least 1 s.
+	userTimeout time.Duration
+	// keepAlive is the idle time before TCP keepalive probes: T, at least
+	// 1 s (the kernel counts in seconds).
+	keepAlive time.Duration
+}
+
+func (c Config) timing() timing {
+	t := c.ElectionTimeout
+	return timing{
+		silence:     t,
+		ackEvery:    t / 4,
+		pingEvery:   t / 2,
+		idle:        4 * t,
+		stale:       t,
+		dial:        min(max(2*t, time.Second), 5*time.Second),
+		maxBackoff:  min(max(t/2, minBackoff), time.Second),
+		userTimeout: max(2*t, time.Second),
+		keepAlive:   max(t, time.Second),
+	}
 }
 
 func checkPeer(id uint64, addr string) error {

@@ -11,9 +11,13 @@ import (
 	"github.com/wraft/wraft/wire"
 )
 
-// ProtocolVersion is the version a hello carries. A receiver refuses any
-// other.
-const ProtocolVersion = 1
+// ProtocolVersion is the version a dialler's hello carries. A receiver
+// also accepts version 1, whose connections carry no pings and no
+// acknowledgements, and refuses any other.
+const ProtocolVersion = 2
+
+// minProtocolVersion is the oldest version a receiver accepts.
+const minProtocolVersion = 1
 
 // magic opens every hello.
 const magic = "wraft"
@@ -24,6 +28,11 @@ const (
 	// maxHelloBytes limits a hello frame: magic, version and two uvarints
 	// need at most 26 bytes.
 	maxHelloBytes = 64
+	// maxAckBytes limits an acknowledgement frame.
+	maxAckBytes = 16
+	// controlByte opens a ping or an acknowledgement; a message opens with
+	// wire.Version, which is never 0.
+	controlByte = 0
 	// readChunkBytes is how much of a long frame is allocated ahead of the
 	// bytes that arrive, so that a peer cannot make the receiver allocate a
 	// whole MaxFrameBytes by sending just a header.
@@ -61,8 +70,9 @@ func protocolErrorf(format string, args ...any) error {
 
 // hello is the first frame on a connection, in both directions.
 type hello struct {
-	from uint64 // the sender's id
-	to   uint64 // the id the sender expects at the other end
+	version byte   // the protocol version
+	from    uint64 // the sender's id
+	to      uint64 // the id the sender expects at the other end
 }
 
 // appendHello appends h as a whole frame, length prefix included.
@@ -70,7 +80,7 @@ func appendHello(b []byte, h hello) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0)
 	b = append(b, magic...)
-	b = append(b, ProtocolVersion)
+	b = append(b, h.version)
 	b = wire.AppendUvarint(b, h.from)
 	b = wire.AppendUvarint(b, h.to)
 	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-frameHeaderBytes))
@@ -83,10 +93,11 @@ func parseHello(p []byte) (hello, error) {
 		return hello{}, protocolErrorf("hello lacks the magic %q", magic)
 	}
 	r := wire.NewReader(p[len(magic):], "transport: hello")
-	if v := r.Byte(); r.Err() == nil && v != ProtocolVersion {
-		return hello{}, protocolErrorf("hello has protocol version %d, want %d", v, ProtocolVersion)
+	v := r.Byte()
+	if r.Err() == nil && (v < minProtocolVersion || v > ProtocolVersion) {
+		return hello{}, protocolErrorf("hello has protocol version %d, want %d to %d", v, minProtocolVersion, ProtocolVersion)
 	}
-	h := hello{from: r.Uvarint(), to: r.Uvarint()}
+	h := hello{version: v, from: r.Uvarint(), to: r.Uvarint()}
 	if err := r.Done(); err != nil {
 		return hello{}, &protocolError{msg: "bad hello", err: err}
 	}
@@ -100,6 +111,36 @@ func readHello(br *bufio.Reader) (hello, error) {
 		return hello{}, err
 	}
 	return parseHello(p)
+}
+
+// appendPing appends a ping frame: a dialler's keepalive, which the
+// receiver counts and acknowledges but does not deliver.
+func appendPing(b []byte) []byte { return append(b, 0, 0, 0, 1, controlByte) }
+
+// isPing reports whether a frame's payload p is a ping.
+func isPing(p []byte) bool { return len(p) == 1 && p[0] == controlByte }
+
+// appendAck appends an acknowledgement frame: the number of frames, pings
+// included, that the receiver has read from the connection.
+func appendAck(b []byte, frames uint64) []byte {
+	start := len(b)
+	b = append(b, 0, 0, 0, 0, controlByte)
+	b = wire.AppendUvarint(b, frames)
+	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-frameHeaderBytes))
+	return b
+}
+
+// parseAck decodes the payload of an acknowledgement frame.
+func parseAck(p []byte) (uint64, error) {
+	if len(p) == 0 || p[0] != controlByte {
+		return 0, protocolErrorf("expected an acknowledgement")
+	}
+	r := wire.NewReader(p[1:], "transport: acknowledgement")
+	n := r.Uvarint()
+	if err := r.Done(); err != nil {
+		return 0, &protocolError{msg: "bad acknowledgement", err: err}
+	}
+	return n, nil
 }
 
 // appendMessageFrame appends m as a whole frame, length prefix included.

@@ -18,16 +18,17 @@ import (
 // panic, must deliver only messages from 1 to 2, and must end with io.EOF
 // only at a frame boundary.
 func FuzzInbound(f *testing.F) {
-	good := appendHello(nil, hello{from: 1, to: 2})
+	good := appendHello(nil, hello{version: ProtocolVersion, from: 1, to: 2})
+	good = appendPing(good)
 	good = appendMessageFrame(good, raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 3})
 	good = appendMessageFrame(good, raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, Index: 4,
 		Entries: []raft.Entry{{Term: 3, Index: 5, Data: []byte("set x 1")}}})
 	f.Add(good)
 	f.Add(good[:len(good)-3])
-	f.Add(appendHello(nil, hello{from: 1<<64 - 1, to: 0}))
-	f.Add(append(appendHello(nil, hello{from: 1, to: 2}), 0xff, 0xff, 0xff, 0xff))
-	f.Add(append(appendHello(nil, hello{from: 1, to: 2}), 0, 0, 0, 0))
-	f.Add(appendMessageFrame(appendHello(nil, hello{from: 1, to: 2}), raft.Message{Type: raft.MsgVote, From: 3, To: 2}))
+	f.Add(appendHello(nil, hello{version: 1, from: 1<<64 - 1, to: 0}))
+	f.Add(append(appendHello(nil, hello{version: ProtocolVersion, from: 1, to: 2}), 0xff, 0xff, 0xff, 0xff))
+	f.Add(append(appendHello(nil, hello{version: ProtocolVersion, from: 1, to: 2}), 0, 0, 0, 0))
+	f.Add(appendMessageFrame(appendHello(nil, hello{version: ProtocolVersion, from: 1, to: 2}), raft.Message{Type: raft.MsgVote, From: 3, To: 2}))
 	f.Add([]byte("wraft"))
 	f.Add([]byte{})
 
@@ -53,7 +54,7 @@ func FuzzInbound(f *testing.F) {
 			return // admit would refuse it
 		}
 		c := &counters{}
-		err = tr.readLoop(br, h.from, c)
+		err = tr.readLoop(br, &inbound{from: h.from, c: c, pings: h.version >= 2})
 		if err == nil {
 			t.Fatal("readLoop ended without an error")
 		}
@@ -66,18 +67,40 @@ func FuzzInbound(f *testing.F) {
 	})
 }
 
+// FuzzAck checks that acknowledgements round-trip and that parseAck never
+// panics.
+func FuzzAck(f *testing.F) {
+	f.Add(uint64(0), []byte{0, 0})
+	f.Add(uint64(1<<64-1), []byte{0})
+	f.Add(uint64(7), []byte{1, 2})
+	f.Fuzz(func(t *testing.T, n uint64, payload []byte) {
+		b := appendAck(nil, n)
+		if l := binary.BigEndian.Uint32(b); int(l) != len(b)-frameHeaderBytes || l > maxAckBytes {
+			t.Fatalf("ack frame length %d for %d bytes", l, len(b))
+		}
+		if have, err := parseAck(b[frameHeaderBytes:]); err != nil || have != n {
+			t.Fatalf("have %d, %v, want %d", have, err, n)
+		}
+		if n, err := parseAck(payload); err == nil {
+			if again := appendAck(nil, n)[frameHeaderBytes:]; !bytes.Equal(again, payload) {
+				t.Fatalf("accepted % x, which re-encodes as % x", payload, again)
+			}
+		}
+	})
+}
+
 // FuzzHello checks that hellos round-trip and that parseHello never
 // panics.
 func FuzzHello(f *testing.F) {
 	f.Add(uint64(1), uint64(2), []byte("wraft\x01\x01\x02"))
 	f.Add(uint64(1<<64-1), uint64(0), []byte("wraft\x02"))
 	f.Fuzz(func(t *testing.T, from, to uint64, payload []byte) {
-		b := appendHello(nil, hello{from: from, to: to})
+		b := appendHello(nil, hello{version: ProtocolVersion, from: from, to: to})
 		if n := binary.BigEndian.Uint32(b); int(n) != len(b)-frameHeaderBytes || n > maxHelloBytes {
 			t.Fatalf("hello frame length %d for %d bytes", n, len(b))
 		}
 		h, err := readHello(bufio.NewReader(bytes.NewReader(b)))
-		if err != nil || h != (hello{from: from, to: to}) {
+		if err != nil || h != (hello{version: ProtocolVersion, from: from, to: to}) {
 			t.Fatalf("have %+v, %v, want {%d %d}, nil", h, err, from, to)
 		}
 		if h, err := parseHello(payload); err == nil {

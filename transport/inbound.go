@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/wraft/wraft/wire"
@@ -40,16 +42,24 @@ func (t *Transport) acceptLoop() {
 			continue
 		}
 		wait = 0
+		if t.inboundConns.Add(1) > int64(t.cfg.MaxInboundConns) {
+			t.inboundConns.Add(-1)
+			conn.Close()
+			t.refuseOverCap(conn.RemoteAddr().String())
+			continue
+		}
 		t.mu.Lock()
 		if t.closed {
 			t.mu.Unlock()
 			conn.Close()
+			t.inboundConns.Add(-1)
 			return
 		}
 		t.wg.Add(1)
 		t.mu.Unlock()
 		go func() {
 			defer t.wg.Done()
+			defer t.inboundConns.Add(-1)
 			t.serveConn(conn)
 		}()
 	}
@@ -63,7 +73,11 @@ func (t *Transport) serveConn(tcp net.Conn) {
 	stop := context.AfterFunc(t.ctx, func() { raw.Close() })
 	defer stop()
 	remote := tcp.RemoteAddr().String()
-	raw.SetDeadline(time.Now().Add(handshakeTimeout))
+	if err := t.timing.tune(tcp); err != nil {
+		t.log.Debug("transport: cannot set socket options", "remote", remote, "err", err)
+	}
+	deadline := time.Now().Add(t.cfg.HandshakeTimeout)
+	raw.SetDeadline(deadline)
 	var conn net.Conn = raw
 	if t.serverTLS != nil {
 		tc := tls.Server(raw, t.serverTLS)
@@ -73,26 +87,44 @@ func (t *Transport) serveConn(tcp net.Conn) {
 		}
 		conn = tc
 	}
-	br := bufio.NewReaderSize(conn, readBufferBytes)
+	ir := &idleReader{conn: conn}
+	br := bufio.NewReaderSize(ir, readBufferBytes)
 	h, err := readHello(br)
 	if err != nil {
 		t.refuse(remote, fmt.Errorf("transport: read hello: %w", err))
 		return
 	}
 	raw.peer.Store(h.from) // the stall fault may hold the answer
-	c, err := t.admit(conn, h)
+	// A sender not yet a member may become one: its node may know the new
+	// configuration before this one does. It waits for half the handshake
+	// timeout, leaving the dialler time to see the refusal as one.
+	c, err := t.admit(conn, h, time.Now().Add(time.Until(deadline)/2))
 	if err != nil {
 		t.refuse(remote, err)
 		return
 	}
 	defer t.unregister(h.from, conn)
-	if _, err := conn.Write(appendHello(nil, hello{from: t.cfg.ID, to: h.from})); err != nil {
+	if _, err := conn.Write(appendHello(nil, hello{version: h.version, from: t.cfg.ID, to: h.from})); err != nil {
 		t.log.Info("transport: answer hello", "peer", h.from, "remote", remote, "err", err)
 		return
 	}
 	raw.SetDeadline(time.Time{})
-	t.log.Info("transport: accepted connection from peer", "peer", h.from, "remote", remote)
-	err = t.readLoop(br, h.from, c)
+	ir.idle = t.timing.idle
+	t.log.Info("transport: accepted connection from peer", "peer", h.from, "remote", remote, "version", h.version)
+	in := &inbound{from: h.from, c: c, pings: h.version >= 2}
+	if in.pings {
+		done := make(chan struct{})
+		acked := make(chan struct{})
+		go func() {
+			defer close(acked)
+			t.ackLoop(conn, in, done)
+		}()
+		defer func() {
+			close(done)
+			<-acked
+		}()
+	}
+	err = t.readLoop(br, in)
 	level := slog.LevelInfo
 	switch {
 	case t.ctx.Err() != nil || errors.Is(err, net.ErrClosed):
@@ -101,13 +133,16 @@ func (t *Transport) serveConn(tcp net.Conn) {
 		level = slog.LevelWarn
 	case errors.Is(err, io.EOF):
 		err = nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("transport: nothing received for %v (timeout)", t.timing.idle)
 	}
 	t.log.Log(t.ctx, level, "transport: closing connection from peer", "peer", h.from, "remote", remote, "err", err)
 }
 
 // admit checks the hello h received on conn and, if it names a member,
 // registers conn as that member's connection, closing any previous one.
-func (t *Transport) admit(conn net.Conn, h hello) (*counters, error) {
+// A sender that is not a member is waited for until wait.
+func (t *Transport) admit(conn net.Conn, h hello, wait time.Time) (*counters, error) {
 	if h.to != t.cfg.ID {
 		return nil, fmt.Errorf("transport: hello addressed to node %d", h.to)
 	}
@@ -118,6 +153,20 @@ func (t *Transport) admit(conn net.Conn, h hello) (*counters, error) {
 	}
 	t.mu.Lock()
 	p := t.peers[h.from]
+	for p == nil && !t.closed && h.from != t.cfg.ID && time.Now().Before(wait) {
+		changed := t.peersChanged
+		t.mu.Unlock()
+		t.log.Info("transport: hello from a node not yet a member; waiting for it to become one", "peer", h.from, "remote", conn.RemoteAddr().String())
+		timer := time.NewTimer(time.Until(wait))
+		select {
+		case <-changed:
+		case <-timer.C:
+		case <-t.ctx.Done():
+		}
+		timer.Stop()
+		t.mu.Lock()
+		p = t.peers[h.from]
+	}
 	if p == nil || t.closed {
 		t.mu.Unlock()
 		return nil, fmt.Errorf("transport: hello from node %d, not a member", h.from)
@@ -160,11 +209,23 @@ func (t *Transport) refuse(remote string, err error) {
 	t.refused.Add(1)
 }
 
-// readLoop reads frames from br, which member from dialled, and delivers
-// their messages, until an error, which it returns (io.EOF for a clean
-// end). A frame that is not a message from member from to t is a protocol
-// error.
-func (t *Transport) readLoop(br *bufio.Reader, from uint64, c *counters) error {
+// inbound is the state of an accepted connection after its hello.
+type inbound struct {
+	from  uint64    // the member that dialled
+	c     *counters // from's counters
+	pings bool      // the connection may carry pings and gets acknowledgements
+	// frames counts the frames read, pings included.
+	frames atomic.Uint64
+	// busy is set while a message is being delivered.
+	busy atomic.Bool
+}
+
+// readLoop reads frames from br, which member in.from dialled, and
+// delivers their messages, until an error, which it returns (io.EOF for a
+// clean end). A frame that is neither a message from in.from to t nor,
+// if in.pings, a ping is a protocol error.
+func (t *Transport) readLoop(br *bufio.Reader, in *inbound) error {
+	from, c := in.from, in.c
 	var buf []byte
 	for {
 		frame, err := readFrame(br, buf, t.cfg.MaxFrameBytes)
@@ -173,6 +234,10 @@ func (t *Transport) readLoop(br *bufio.Reader, from uint64, c *counters) error {
 		}
 		if cap(frame) <= reuseBytes {
 			buf = frame
+		}
+		in.frames.Add(1)
+		if in.pings && isPing(frame) {
+			continue
 		}
 		m, err := wire.DecodeMessage(frame)
 		if err != nil {
@@ -189,6 +254,63 @@ func (t *Transport) readLoop(br *bufio.Reader, from uint64, c *counters) error {
 			continue
 		}
 		c.received.Add(1)
+		in.busy.Store(true)
 		t.deliver(m)
+		in.busy.Store(false)
+	}
+}
+
+// ackLoop acknowledges, every timing.ackEvery, the frames read from conn
+// since the last acknowledgement, and also, while a delivery blocks the
+// reader, that t is alive, until done closes or a write fails (which
+// closes conn).
+func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
+	ticker := time.NewTicker(max(t.timing.ackEvery, time.Millisecond))
+	defer ticker.Stop()
+	var acked uint64
+	var buf []byte
+	for {
+		select {
+		case <-done:
+			return
+		case <-ticker.C:
+		}
+		n := in.frames.Load()
+		if n == acked && !in.busy.Load() {
+			continue
+		}
+		buf = appendAck(buf[:0], n)
+		conn.SetWriteDeadline(time.Now().Add(t.timing.silence))
+		if _, err := conn.Write(buf); err != nil {
+			conn.Close()
+			return
+		}
+		acked = n
+	}
+}
+
+// idleReader reads from conn with a deadline idle ahead of every read,
+// once idle is set: a connection on which nothing arrives for that long
+// fails with os.ErrDeadlineExceeded.
+type idleReader struct {
+	conn net.Conn
+	idle time.Duration // zero: the deadline is left as it is
+}
+
+func (r *idleReader) Read(b []byte) (int, error) {
+	if r.idle > 0 {
+		if err := r.conn.SetReadDeadline(time.Now().Add(r.idle)); err != nil {
+			return 0, err
+		}
+	}
+	return r.conn.Read(b)
+}
+
+// refuseOverCap counts a connection closed for exceeding MaxInboundConns
+// and logs the first and every hundredth.
+func (t *Transport) refuseOverCap(remote string) {
+	t.refused.Add(1)
+	if n := t.overCap.Add(1); n%100 == 1 {
+		t.log.Warn("transport: too many incoming connections; closed one at once", "remote", remote, "max", t.cfg.MaxInboundConns, "closed_so_far", n)
 	}
 }

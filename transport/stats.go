@@ -7,7 +7,8 @@ import "sync/atomic"
 type Stats struct {
 	// Peers holds one entry a member, by ascending ID.
 	Peers []PeerStats
-	// Refused counts incoming connections refused at the handshake.
+	// Refused counts incoming connections refused at the handshake, and
+	// those closed at once for exceeding Config.MaxInboundConns.
 	Refused uint64
 	// Unroutable counts messages dropped because their To was not a member.
 	Unroutable uint64
@@ -31,6 +32,10 @@ type PeerStats struct {
 	// answers dropped because they waited in the queue for longer than an
 	// election timeout or behind a message of a newer term.
 	Stale uint64
+	// Silent counts connections to the peer closed because the peer
+	// acknowledged nothing for an election timeout while messages or
+	// pings waited (see the package documentation).
+	Silent uint64
 	// Faulted counts messages that injected faults discarded, both ways.
 	Faulted uint64
 	// Received counts messages delivered from the peer.
@@ -43,5 +48,5 @@ type PeerStats struct {
 
 // counters are a member's counters; they survive a change of its address.
 type counters struct {
-	sent, dropped, faulted, received atomic.Uint64
+	sent, dropped, stale, silent, faulted, received atomic.Uint64
 }

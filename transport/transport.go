@@ -25,6 +25,7 @@ const maxUnknownLogged = 64
 // the messages they send. Its methods are safe for concurrent use.
 type Transport struct {
 	cfg       Config // as withDefaults returned it; cfg.Peers is not used after New
+	timing    timing // from cfg.ElectionTimeout
 	deliver   func(raft.Message)
 	log       *slog.Logger
 	ln        net.Listener
@@ -38,6 +39,12 @@ type Transport struct {
 	faults     atomic.Pointer[faultState]
 	refused    atomic.Uint64
 	unroutable atomic.Uint64
+	// inboundConns counts accepted connections not yet closed.
+	// Invariant: inboundConns <= cfg.MaxInboundConns.
+	inboundConns atomic.Int64
+	// overCap counts connections closed for exceeding MaxInboundConns, to
+	// log only some.
+	overCap atomic.Uint64
 
 	mu sync.RWMutex
 	// closed is set by Close. Invariant: no goroutine is added to wg once
@@ -51,6 +58,8 @@ type Transport struct {
 	// unknown holds the destinations of Send that were not members and have
 	// been logged, so that each is logged once.
 	unknown map[uint64]bool
+	// peersChanged is closed, and replaced, when SetPeers changes peers.
+	peersChanged chan struct{}
 }
 
 // New listens at cfg.Listen (or takes cfg.Listener), so that a port already
@@ -83,26 +92,29 @@ func New(cfg Config, deliver func(raft.Message)) (*Transport, error) {
 		t.serverTLS = serverTLS(cfg.TLS)
 		t.clientTLS = clientTLS(cfg.TLS)
 	}
-	t.log.Info("transport: listening", "addr", t.ln.Addr().String(), "tls", cfg.TLS != nil)
-	t.wg.Add(1)
-	go t.acceptLoop()
+	t.log.Info("transport: listening", "addr", t.ln.Addr().String(), "tls", cfg.TLS != nil, "election_timeout", cfg.ElectionTimeout)
+	// Peers first: a hello accepted at once must find its sender.
 	t.mu.Lock()
 	for id, addr := range cfg.Peers {
 		t.startPeer(id, addr, &counters{})
 	}
 	t.mu.Unlock()
+	t.wg.Add(1)
+	go t.acceptLoop()
 	return t, nil
 }
 
 // newTransport returns a Transport that neither listens nor dials.
 func newTransport(cfg Config, deliver func(raft.Message)) *Transport {
 	t := &Transport{
-		cfg:     cfg,
-		deliver: deliver,
-		log:     cfg.Logger,
-		peers:   map[uint64]*peer{},
-		inbound: map[uint64]net.Conn{},
-		unknown: map[uint64]bool{},
+		cfg:          cfg,
+		timing:       cfg.timing(),
+		deliver:      deliver,
+		log:          cfg.Logger,
+		peers:        map[uint64]*peer{},
+		inbound:      map[uint64]net.Conn{},
+		unknown:      map[uint64]bool{},
+		peersChanged: make(chan struct{}),
 	}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	t.faults.Store(newFaultState(Faults{}))
@@ -135,17 +147,17 @@ func (t *Transport) Send(m raft.Message) {
 		p.c.faulted.Add(1)
 		return
 	}
-	frame := appendMessageFrame(make([]byte, 0, sizeHint(m)), m)
-	if n := len(frame) - frameHeaderBytes; n > t.cfg.MaxFrameBytes {
+	q := queued{frame: appendMessageFrame(make([]byte, 0, sizeHint(m)), m), typ: m.Type, term: m.Term}
+	if n := len(q.frame) - frameHeaderBytes; n > t.cfg.MaxFrameBytes {
 		p.c.dropped.Add(1)
 		t.log.Warn("transport: message too large to send", "peer", m.To, "type", m.Type.String(), "bytes", n, "max", t.cfg.MaxFrameBytes)
 		return
 	}
 	if d := f.delay(); d > 0 {
-		p.delay(frame, d)
+		p.delay(q, d)
 		return
 	}
-	p.enqueue(frame)
+	p.enqueue(q)
 }
 
 func (t *Transport) logUnknown(id uint64) {
@@ -198,6 +210,8 @@ func (t *Transport) SetPeers(peers map[uint64]string) error {
 			t.startPeer(id, addr, &counters{})
 		}
 	}
+	close(t.peersChanged)
+	t.peersChanged = make(chan struct{})
 	t.mu.Unlock()
 	for _, c := range conns {
 		c.Close()

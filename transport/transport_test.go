@@ -41,6 +41,16 @@ func TestExchange(t *testing.T) {
 		}
 	}
 	for _, a := range nodes {
+		// The sender counts a batch as sent once its write returns, which
+		// may be after the receiver has it.
+		waitFor(t, "the counters", func() bool {
+			for _, p := range a.tr.Stats().Peers {
+				if p.Sent != n {
+					return false
+				}
+			}
+			return true
+		})
 		for _, p := range a.tr.Stats().Peers {
 			if !p.Connected || !p.Inbound || p.Sent != n || p.Received != n || p.Dropped != 0 || p.Queued != 0 {
 				t.Errorf("node %d: stats %+v, want connected both ways, %d sent and received, nothing dropped or queued", a.id, p, n)
@@ -187,9 +197,9 @@ func stuckPeer(t *testing.T) net.Listener {
 				return
 			}
 			conns = append(conns, c)
-			hello := make([]byte, len(helloFrame("wraft", 1, 1, 2)))
+			hello := make([]byte, len(helloFrame("wraft", transport.ProtocolVersion, 1, 2)))
 			c.Read(hello)
-			c.Write(helloFrame("wraft", 1, 2, 1))
+			c.Write(helloFrame("wraft", transport.ProtocolVersion, 2, 1))
 		}
 	}()
 	t.Cleanup(func() {
@@ -359,7 +369,7 @@ func TestRefusedHello(t *testing.T) {
 		{"self as sender", helloFrame("wraft", 1, 1, 1), "hello from node 1, not a member"},
 		{"other receiver", helloFrame("wraft", 1, 2, 5), "hello addressed to node 5"},
 		{"bad magic", helloFrame("wrong", 1, 2, 1), "lacks the magic"},
-		{"other version", helloFrame("wraft", 2, 2, 1), "protocol version 2"},
+		{"other version", helloFrame("wraft", 3, 2, 1), "protocol version 3"},
 		{"trailing bytes", frame(append(helloFrame("wraft", 1, 2, 1)[4:], 0)), "bad hello"},
 		{"truncated", frame([]byte("wraft\x01\x02")), "bad hello"},
 		{"long hello", frame(make([]byte, 65)), "frame too large (65 > 64 bytes)"},
