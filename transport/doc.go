@@ -1,6 +1,7 @@
 // Package transport carries Raft messages between wraft daemons over TCP,
-// optionally secured with mutual TLS, and injects faults (drops, delays,
-// partitions) on request for chaos testing.
+// optionally secured with mutual TLS, notices dead connections within
+// about an election timeout, and injects faults (drops, delays,
+// partitions, stalls) on request for chaos testing.
 //
 // # Connections
 //
@@ -8,18 +9,54 @@
 // every other member. A connection carries messages one way only, from the
 // node that dialled it: a message from node 1 to node 2 travels on node 1's
 // connection to node 2, and node 2 answers on its own connection to node 1.
-// An outgoing connection is dialled at once and again after any failure,
-// with exponential backoff and jitter from 50 ms up to 1 s.
+// The receiver writes back only acknowledgements, which tell the dialler
+// that the connection still works.
 //
-// Each peer has a bounded send queue (Config.QueueLen messages and
-// Config.QueueBytes bytes). Send encodes the message and appends it to the
-// queue without blocking; when the queue is full the message is dropped and
-// counted, which Raft tolerates. Messages wait in the queue while the peer
-// is unreachable, so a slow or dead peer costs at most its queue's bytes. A
-// writer per peer drains the queue through a buffered writer that it
-// flushes whenever the queue is empty, so a burst of small messages shares
-// one system call. A write that makes no progress for 10 s breaks the
-// connection, which is then redialled.
+// Each peer has a bounded send queue (Config.QueueLen messages in each of
+// its two lanes, and Config.QueueBytes bytes). Send encodes the message and
+// appends it to the queue without blocking; when the queue is full the
+// message is dropped and counted, which Raft tolerates. Messages wait in
+// the queue while the peer is unreachable, so a slow or dead peer costs at
+// most its queue's bytes. Appends, proposals and snapshots (MsgApp,
+// MsgProp, MsgSnap) go in the bulk lane, in order; every other message goes
+// in the control lane, which is written first, so that a heartbeat or a
+// vote never waits behind queued appends (it may still wait behind a frame
+// being written and what the kernel holds). A writer per peer drains the
+// queue through a buffered writer that it flushes whenever the queue is
+// empty, so a burst of small messages shares one system call.
+//
+// # Noticing a dead connection
+//
+// A TCP connection whose packets are silently dropped (a pulled cable, a
+// firewall, a peer that lost power) raises no error: writes fill the
+// kernel's buffer, retransmissions back off to seconds apart, and a link
+// that heals stays silent until the next one. So the transport watches its
+// connections itself, with times that follow from Config.ElectionTimeout
+// (T; the Raft election timeout before jitter, DefaultElectionTimeout if
+// zero):
+//
+//   - The dialler writes a ping when its connection has been idle for T/2.
+//     The receiver acknowledges, every T/4, the frames it has read, pings
+//     included (and that it is alive while delivering a message blocks it).
+//   - A dialler whose connection has acknowledged nothing for T while
+//     frames waited for it closes the connection (counted in
+//     PeerStats.Silent, logged as "no acknowledgement from peer") and
+//     redials.
+//   - Dials are retried with exponential backoff and jitter from 20 ms up
+//     to T/2 (at most 1 s). A dial, TLS handshake and hello exchange
+//     together may take 2T (at least 1 s, at most 5 s). When a peer's
+//     connection to us is accepted, our dial to it is retried at once.
+//   - A vote, pre-vote, heartbeat or answer to one that waited in the queue
+//     for longer than T, or whose term is below that of a message queued
+//     after it (pre-votes and their answers, whose terms run one ahead, do
+//     not count as newer), is dropped when its turn comes instead of
+//     written (counted in PeerStats.Stale): Raft has sent newer ones.
+//     Appends and everything else are kept.
+//   - The receiver closes a connection on which nothing arrived for 4T.
+//   - A write that makes no progress for 10 s breaks the connection.
+//   - Every connection has TCP keepalives (after max(T, 1 s) idle, then a
+//     probe a second for three) and, on Linux, TCP_USER_TIMEOUT of
+//     max(2T, 1 s), so that the kernel too gives up on a dead peer.
 //
 // # Wire format
 //
@@ -28,15 +65,27 @@
 // dialler is a hello:
 //
 //	"wraft"   magic, 5 bytes
-//	u8        protocol version, ProtocolVersion (1)
+//	u8        protocol version, ProtocolVersion (2)
 //	uvarint   sender id
 //	uvarint   receiver id: the member the dialler means to reach
 //
 // (uvarint as package wire defines it, at most 64 bytes in all). The
-// receiver checks the hello and answers with a hello of its own, its id as
-// sender and the dialler's as receiver, or closes the connection. After
-// that the dialler sends messages, one a frame, each encoded by
-// wire.AppendMessage; the receiver sends nothing more.
+// receiver checks the hello and answers with a hello of its own, of the
+// same version, its id as sender and the dialler's as receiver, or closes
+// the connection. After that the dialler sends frames of two kinds:
+//
+//	message   encoded by wire.AppendMessage, whose first byte is wire.Version (never 0)
+//	ping      one byte, 0
+//
+// and the receiver sends acknowledgements, each a 0 byte and then a
+// uvarint: the number of frames it has read from the connection so far,
+// pings included (at most 16 bytes).
+//
+// A receiver also accepts a hello of version 1, the protocol before pings
+// and acknowledgements: it answers with version 1 and sends nothing more.
+// A dialler sends version 2 and wants a version-2 answer, so a node of
+// this version cannot reach one of the previous version: upgrade a whole
+// cluster together.
 //
 // # Who is accepted
 //
@@ -44,11 +93,20 @@
 // reason, a connection whose hello is malformed, has another version, names
 // a sender that is not in its Peers (or is itself) or a receiver other than
 // itself, or, with TLS, whose client certificate does not verify or does
-// not name the sender. A frame longer than Config.MaxFrameBytes (checked
-// before anything is allocated), a frame that is not a valid message, and a
-// message whose From is not the hello's sender or whose To is not the
-// receiver close the connection with a log line. Network input never causes
-// a panic.
+// not name the sender. A sender that is not a member yet is first waited
+// for, for half of Config.HandshakeTimeout, since it may know of a new
+// configuration before the receiver does (or the receiver may be
+// restarting): if SetPeers adds it meanwhile, it is accepted. Peers are
+// registered before the listener accepts anything. The TLS handshake and
+// the hello must be done within Config.HandshakeTimeout (2T, at least 1 s
+// and at most 5 s, by default). At most Config.MaxInboundConns accepted
+// connections are open at once, those in their handshake included; the
+// listener closes any more at once, counting them as refused and logging
+// the first and every hundredth. A frame longer than Config.MaxFrameBytes
+// (checked before anything is allocated), a frame that is not a valid
+// message (or ping), and a message whose From is not the hello's sender
+// or whose To is not the receiver close the connection with a log line.
+// Network input never causes a panic.
 //
 // Without TLS any process that can reach the port may claim to be a member:
 // use plain TCP only on a trusted network.
@@ -70,6 +128,11 @@
 // SetFaults injects faults for chaos testing, as the admin API asks:
 // DropRate and Delay/Jitter act on outgoing messages, each peer having its
 // own delay line, so delaying one peer never holds up another; Blocked cuts
-// the listed peers both ways. Faults act on one node: to delay a link both
-// ways, set them on both of its ends.
+// the listed peers both ways, dropping messages but keeping connections
+// up; Stalled holds the listed peers' connections both ways as a
+// blackholed TCP connection is held, and lets them go only at their next
+// retransmission after the stall ends, so that tests see what the
+// transport's own liveness checks do about it without network namespaces.
+// Faults act on one node: to delay a link both ways, set them on both of
+// its ends (a stall, which holds both connections of the link, needs one).
 package transport
