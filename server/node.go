@@ -128,8 +128,13 @@ func Start(cfg Config) (*Node, error) {
 		return fail(err)
 	}
 	n.members = members
+	electionTicks := cfg.Engine.Raft.ElectionTicks
+	if electionTicks == 0 {
+		electionTicks = raft.DefaultElectionTicks
+	}
 	n.tr, err = transport.New(transport.Config{
 		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: n.peerAddrs(members), TLS: cfg.TLS, Logger: n.log,
+		ElectionTimeout: time.Duration(electionTicks) * cfg.Tick,
 	}, n.deliver)
 	if err != nil {
 		cancel()
