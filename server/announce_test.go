@@ -29,7 +29,7 @@ func startNodes(t *testing.T, apiURL func(id uint64) string) *cluster {
 	}
 	for id := uint64(1); id <= 3; id++ {
 		cfg := server.Config{ID: id, Peers: c.peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", NoSync: true, Logger: testLogger()}
+			NewCore: host.Native, CoreName: "native", AdminToken: testToken, NoSync: true, Logger: testLogger()}
 		if apiURL != nil {
 			cfg.APIURL = apiURL(id)
 		}

@@ -28,7 +28,7 @@ func (n *Node) routes() http.Handler {
 	mux.HandleFunc("GET /v1/kv/{key...}", n.handleGet)
 	mux.HandleFunc("DELETE /v1/kv/{key...}", n.handleDelete)
 	mux.HandleFunc("GET /v1/status", n.handleStatus)
-	mux.HandleFunc("GET /v1/events", n.handleEvents)
+	mux.HandleFunc("GET /v1/events", stream(n.handleEvents))
 	mux.HandleFunc("GET /v1/members", n.handleMembers)
 	mux.HandleFunc("POST /v1/members", checkMember(n.handleAddMember))
 	mux.HandleFunc("POST /v1/members/{id}/promote", n.handlePromoteMember)
@@ -39,21 +39,9 @@ func (n *Node) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
 	n.adminRoutes(mux)
-	return cors(mux)
-}
-
-// cors lets a dashboard served from another local origin call the API.
-func cors(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		if r.Method == http.MethodOptions {
-			w.Header().Set("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE")
-			w.Header().Set("Access-Control-Allow-Headers", "Authorization, Content-Type, "+api.HeaderClient+", "+api.HeaderSeq)
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
+	// Outside in: browser origins, then the admin token for every
+	// request that can change something other than the key-value store.
+	return n.cors(n.requireAdmin(mux))
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

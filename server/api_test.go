@@ -231,9 +231,9 @@ func TestHealthStatusMetrics(t *testing.T) {
 		}
 	}
 
-	opt := do(t, http.MethodOptions, c.url(leader, "/v1/kv/a"), nil)
+	opt := do(t, http.MethodOptions, c.url(leader, "/v1/kv/a"), nil, "Origin", "http://127.0.0.1:8080", "Access-Control-Request-Method", "PUT")
 	if opt.code != http.StatusNoContent {
-		t.Errorf("OPTIONS (CORS preflight): have %d, want 204", opt.code)
+		t.Errorf("OPTIONS (CORS preflight) from the demo's dashboard: have %d, want 204", opt.code)
 	}
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -35,7 +36,7 @@ type cluster struct {
 // clusterOptions adjusts a cluster's nodes.
 type clusterOptions struct {
 	size int
-	// token is every node's admin token ("" turns the admin endpoints off).
+	// token is every node's admin token ("": testToken).
 	token string
 	// tls, if set, returns node id's peer TLS config.
 	tls func(id uint64) *tls.Config
@@ -79,7 +80,7 @@ func newClusterWith(t *testing.T, o clusterOptions) *cluster {
 	for id := uint64(1); id <= uint64(o.size); id++ {
 		cfg := server.Config{
 			ID: id, Peers: c.peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", AdminToken: o.token, NoSync: !o.sync,
+			NewCore: host.Native, CoreName: "native", AdminToken: cmp.Or(o.token, testToken), NoSync: !o.sync,
 			Logger: testLogger(),
 		}
 		if o.apis {
@@ -234,13 +235,16 @@ func (r response) reply(t *testing.T) api.Reply {
 	return rep
 }
 
-// do sends one request; header holds alternating names and values.
+// do sends one request; header holds alternating names and values. The
+// request carries the admin token testToken unless header sets
+// Authorization (to "" for none).
 func do(t *testing.T, method, url string, body []byte, header ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+testToken)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -257,12 +261,12 @@ func do(t *testing.T, method, url string, body []byte, header ...string) respons
 }
 
 // admin posts body (a JSON string, or "") to an admin endpoint of node id
-// with the given token.
+// with the given token ("": none).
 func (c *cluster) admin(id uint64, token, what, body string) response {
 	c.t.Helper()
-	var h []string
+	h := []string{"Authorization", ""}
 	if token != "" {
-		h = []string{"Authorization", "Bearer " + token}
+		h[1] = "Bearer " + token
 	}
 	return do(c.t, http.MethodPost, c.url(id, "/v1/admin/"+what), []byte(body), h...)
 }

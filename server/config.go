@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"path/filepath"
 	"time"
 
 	"github.com/wraft/wraft/engine"
@@ -65,9 +66,22 @@ type Config struct {
 	NewCore CoreFactory
 	// CoreName says which core runs ("wasm sha256:…", "native"), for status.
 	CoreName string
-	// AdminToken enables the chaos endpoints under /v1/admin when set;
-	// requests must carry "Authorization: Bearer <token>".
+	// AdminToken is what every request that changes something other than
+	// the key-value store (membership, the chaos endpoints under
+	// /v1/admin) must carry as "Authorization: Bearer <token>". Empty:
+	// the token kept in DataDir/admin-token (AdminTokenFile), made on the
+	// first start (JoinToken for a node that joins, else random) and
+	// logged once then.
 	AdminToken string
+	// JoinToken is the admin token of the cluster that Join joins; the
+	// join and the promotion requests carry it. Empty: AdminToken.
+	JoinToken string
+	// CORSOrigins are the browser origins ("http://host:port") whose web
+	// pages may call the API, such as the dashboard's; a request from any
+	// other page is refused. Nil: DefaultCORSOrigins; empty: none.
+	CORSOrigins []string
+	// HTTP bounds the API's client connections.
+	HTTP HTTPLimits
 	// Crash, when set, is what POST /v1/admin/crash calls: the daemon
 	// exits at once, as kill -9 would stop it.
 	Crash func()
@@ -132,6 +146,23 @@ func (c *Config) check() error {
 	}
 	if c.PromoteTimeout == 0 {
 		c.PromoteTimeout = 10 * time.Minute
+	}
+	if c.CORSOrigins == nil {
+		c.CORSOrigins = DefaultCORSOrigins
+	}
+	origins, err := normalizeOrigins(c.CORSOrigins)
+	if err != nil {
+		return err
+	}
+	c.CORSOrigins = origins
+	c.HTTP = c.HTTP.withDefaults()
+	created, err := c.resolveAdminToken()
+	if err != nil {
+		return err
+	}
+	if created {
+		c.Logger.Warn("admin token created; membership changes and the chaos endpoints need it (Authorization: Bearer <token>); it is shown only now",
+			"token", c.AdminToken, "file", filepath.Join(c.DataDir, AdminTokenFile))
 	}
 	c.Engine.Raft.ID = c.ID
 	c.Engine.Raft.Voters, c.Engine.Raft.Learners = nil, nil

@@ -270,6 +270,7 @@ func (n *Node) post(ctx context.Context, url string, body []byte) (int, []byte, 
 		return 0, nil, fmt.Errorf("server: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+cmp.Or(n.cfg.JoinToken, n.cfg.AdminToken))
 	resp, err := n.fwd.Do(req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("server: %w", err)

@@ -265,6 +265,7 @@ func (n *Node) proxy(w http.ResponseWriter, r *http.Request, leader uint64, base
 		return false
 	}
 	req.Header.Set(headerForwarded, itoa(leader))
+	req.Header.Set("Authorization", r.Header.Get("Authorization"))
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		req.Header.Set("Content-Type", ct)
 	}

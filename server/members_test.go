@@ -150,7 +150,7 @@ func TestJoinAndSnapshot(t *testing.T) {
 	}
 	dir := t.TempDir()
 	cfg := server.Config{ID: 4, Peers: map[uint64]string{4: ln.Addr().String()}, Listener: ln, API: freeAddr(t),
-		DataDir: dir, Join: c.url(c.follower(l), ""), NewCore: host.Native, CoreName: "native", NoSync: true,
+		DataDir: dir, Join: c.url(c.follower(l), ""), JoinToken: testToken, NewCore: host.Native, CoreName: "native", NoSync: true,
 		Logger: testLogger()}
 	cfg.Engine.Raft.ElectionTicks, cfg.Engine.Raft.HeartbeatTicks, cfg.Engine.Raft.Seed = 20, 2, 4
 	cfg.Engine.SnapshotEntries = 20

@@ -30,6 +30,7 @@ type Node struct {
 	core    engine.Core
 	tr      *transport.Transport
 	http    *http.Server
+	api     *apiServer
 	ln      net.Listener
 	// apiURL is where other nodes reach this node's API.
 	apiURL string
@@ -143,9 +144,10 @@ func Start(cfg Config) (*Node, error) {
 		n.ln.Close()
 		return nil, fmt.Errorf("server: start transport: %w", err)
 	}
-	n.http = &http.Server{Handler: n.routes(), ReadHeaderTimeout: 10 * time.Second}
+	n.api = n.newAPIServer()
+	n.http = n.api.srv
 	go func() {
-		if err := n.http.Serve(n.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := n.http.Serve(n.api.limit(n.ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("API server stopped", "err", err)
 		}
 	}()

@@ -12,6 +12,9 @@ import (
 	"github.com/wraft/wraft/server"
 )
 
+// AdminToken is the admin token of every node Start starts.
+const AdminToken = "servertest-token"
+
 // Cluster is a running test cluster.
 type Cluster struct {
 	t testing.TB
@@ -44,7 +47,7 @@ func Start(t testing.TB, n int) *Cluster {
 	})
 	for id := uint64(1); id <= uint64(n); id++ {
 		cfg := server.Config{ID: id, Peers: peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
-			NewCore: host.Native, CoreName: "native", NoSync: true, Logger: slog.New(slog.DiscardHandler)}
+			NewCore: host.Native, CoreName: "native", AdminToken: AdminToken, NoSync: true, Logger: slog.New(slog.DiscardHandler)}
 		cfg.Engine.Raft.ElectionTicks = 20
 		cfg.Engine.Raft.Seed = id
 		node, err := server.Start(cfg)
