@@ -12,8 +12,8 @@ const (
 	DefaultElectionTicks    = 10
 	DefaultHeartbeatTicks   = 1
 	DefaultMaxInflightMsgs  = 256
-	DefaultMaxInflightBytes = 8 << 20
-	DefaultMaxMsgBytes      = 1 << 20
+	DefaultMaxInflightBytes = 2 << 20
+	DefaultMaxMsgBytes      = 256 << 10
 )
 
 // Config configures a Node. Zero values of the optional fields select the
@@ -51,8 +51,12 @@ type Config struct {
 	// MaxInflightMsgs bounds the MsgApp sent to one follower and not yet
 	// acknowledged.
 	MaxInflightMsgs int
-	// MaxInflightBytes bounds the entry bytes sent to one follower and not
-	// yet acknowledged.
+	// MaxInflightBytes bounds the entry bytes (the Data of the entries)
+	// sent to one follower and not yet acknowledged: a MsgApp goes out
+	// only if it fits in what is left, so large entries are paced by
+	// bytes, and a slow follower never has more than this queued towards
+	// it, in front of its heartbeats. A single larger entry is still sent,
+	// alone in flight.
 	MaxInflightBytes uint64
 	// MaxMsgBytes bounds the entry bytes in one MsgApp (a single larger
 	// entry is still sent, alone).

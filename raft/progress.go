@@ -28,6 +28,8 @@ type progress struct {
 type inflight struct {
 	last  uint64
 	bytes uint64
+	// sentAt is the tick the MsgApp left.
+	sentAt uint64
 }
 
 func (p *progress) becomeProbe() {
@@ -64,14 +66,15 @@ func (p *progress) paused(maxMsgs int, maxBytes uint64) bool {
 	return len(p.inflight) >= maxMsgs || p.inflightBytes >= maxBytes
 }
 
-// sent records a MsgApp carrying entries up to last, with bytes of Data.
-func (p *progress) sent(last, bytes uint64) {
+// sent records a MsgApp carrying entries up to last, with bytes of Data,
+// sent at tick now.
+func (p *progress) sent(last, bytes, now uint64) {
 	if p.state == ProgressProbe {
 		p.probeSent = true
 		return
 	}
 	p.next = last + 1
-	p.inflight = append(p.inflight, inflight{last: last, bytes: bytes})
+	p.inflight = append(p.inflight, inflight{last: last, bytes: bytes, sentAt: now})
 	p.inflightBytes += bytes
 }
 
@@ -116,6 +119,10 @@ func (p *progress) rejected(rejected, hint uint64) bool {
 	p.probeSent = false
 	return true
 }
+
+// oldestSentAt returns the tick the oldest in-flight MsgApp left; there
+// must be one.
+func (p *progress) oldestSentAt() uint64 { return p.inflight[0].sentAt }
 
 // freeFirst forgets the oldest in-flight MsgApp.
 func (p *progress) freeFirst() {

@@ -26,8 +26,8 @@ func TestProgressPaused(t *testing.T) {
 func TestProgressSentAndAcked(t *testing.T) {
 	p := progress{match: 3, next: 4}
 	p.becomeReplicate()
-	p.sent(5, 10)
-	p.sent(7, 20)
+	p.sent(5, 10, 0)
+	p.sent(7, 20, 0)
 	if p.next != 8 || len(p.inflight) != 2 || p.inflightBytes != 30 {
 		t.Fatalf("after two sends: %+v", p)
 	}
@@ -42,7 +42,7 @@ func TestProgressSentAndAcked(t *testing.T) {
 	}
 	// In probe state a send marks the probe outstanding without moving next.
 	p.becomeProbe()
-	p.sent(9, 5)
+	p.sent(9, 5, 0)
 	if !p.probeSent || p.next != 8 || len(p.inflight) != 0 {
 		t.Fatalf("probe send: %+v", p)
 	}

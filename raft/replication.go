@@ -95,20 +95,34 @@ func (n *Node) sendAppend(i int, empty bool) bool {
 		// The follower needs entries compacted into the snapshot.
 		return n.sendSnapshot(i)
 	}
-	ents := n.log.slice(pr.next, n.log.lastIndex()+1, n.cfg.MaxMsgBytes)
-	if len(ents) == 0 && !empty && pr.state == ProgressReplicate {
-		return false
+	// Pace by bytes: one message holds at most MaxMsgBytes of entries, and
+	// with others in flight, at most what the MaxInflightBytes window has
+	// left. Only a message alone in flight may hold a single larger entry.
+	budget := n.cfg.MaxMsgBytes
+	windowed := pr.state == ProgressReplicate && len(pr.inflight) > 0
+	if windowed {
+		budget = min(budget, n.cfg.MaxInflightBytes-pr.inflightBytes) // paused: inflightBytes < MaxInflightBytes
 	}
+	ents := n.log.slice(pr.next, n.log.lastIndex()+1, budget)
 	var bytes uint64
 	for _, e := range ents {
 		bytes += uint64(len(e.Data))
+	}
+	if windowed && bytes > budget {
+		// The next entry alone is over what the window has left: it waits
+		// for acknowledgements (an empty MsgApp may still carry the
+		// commit index).
+		ents, bytes = nil, 0
+	}
+	if len(ents) == 0 && !empty && pr.state == ProgressReplicate {
+		return false
 	}
 	n.send(Message{Type: MsgApp, To: n.members[i].ID, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: n.log.committed})
 	last := prev
 	if len(ents) > 0 {
 		last = ents[len(ents)-1].Index
 	}
-	pr.sent(last, bytes)
+	pr.sent(last, bytes, n.now)
 	return true
 }
 
@@ -188,10 +202,14 @@ func (n *Node) stepLeader(m Message) {
 			pr.probeSent = false
 		}
 		if pr.state == ProgressReplicate && len(pr.inflight) > 0 &&
-			pr.paused(n.cfg.MaxInflightMsgs, n.cfg.MaxInflightBytes) {
-			// A full window while the follower answers heartbeats: some
-			// appends may be lost. Free one slot so a MsgApp can go out; if
-			// the follower lacks entries it rejects it and is probed again.
+			pr.paused(n.cfg.MaxInflightMsgs, n.cfg.MaxInflightBytes) &&
+			n.now-pr.oldestSentAt() >= uint64(n.cfg.ElectionTicks) {
+			// A full window while the follower answers heartbeats, and its
+			// oldest append unanswered for an election timeout: that one
+			// is presumed lost. Free its slot so a MsgApp can go out; if
+			// the follower lacks entries it rejects it and is probed
+			// again. (A follower that is merely slow answers sooner, and
+			// freeing slots for it would only queue more bytes at it.)
 			pr.freeFirst()
 		}
 		if pr.match < n.log.lastIndex() {

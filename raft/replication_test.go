@@ -157,10 +157,10 @@ func TestMaxInflightBytesAndMsgBytes(t *testing.T) {
 		}
 		bytes += b
 	}
-	// The leader stops once 10 bytes are in flight: the last message may
-	// overshoot by at most one message.
-	if bytes < 10 || bytes > 10+4 {
-		t.Errorf("have %d bytes in flight, want 10 to 14", bytes)
+	// The leader stops before the bytes in flight would pass 10: with
+	// 3-byte entries, at 9.
+	if bytes != 9 {
+		t.Errorf("have %d bytes in flight, want 9 (the most 3-byte entries within 10)", bytes)
 	}
 	if p := progressOf(t, n, 2); p.Next > 11 {
 		t.Errorf("have next %d: all entries sent despite the byte limit", p.Next)

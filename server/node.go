@@ -556,20 +556,39 @@ func (n *Node) sameVote(hs raft.HardState) bool {
 }
 
 // sendEarly sends, before the batch's Persist, the messages that do not
-// depend on it, and reports which effects it sent. The effect order asks
-// for every Send to wait for the Persist before it, but a leader's appends
-// and heartbeats depend only on its term, and the term and vote are
-// unchanged when the Persist carries only entries and the commit index: so
-// the leader's disk write overlaps replication (Raft thesis §10.2.1). The
-// leader counts its own copy only once StorageAck says it is durable. A
-// follower's acknowledgement (MsgAppResp) and every vote still wait, and
-// so does every Send after a SaveSnapshot (nothing overtakes a snapshot).
+// depend on it (see earlySends), and reports which effects it sent.
 func (n *Node) sendEarly(effects []engine.Effect) []bool {
+	early := earlySends(effects, n.durable)
+	for i, e := range early {
+		if e {
+			m := effects[i].(engine.Send).Message
+			n.metrics.sent.WithLabelValues(m.Type.String()).Inc()
+			n.tr.Send(m)
+		}
+	}
+	return early
+}
+
+// earlySends reports which effects are messages that may leave before the
+// batch's first Persist, given the hard state storage holds. The effect
+// order asks for every Send to wait for the Persist before it, but when
+// the Persist keeps the durable term and vote (it carries only entries and
+// the commit index), some messages depend on neither. A leader's appends
+// and heartbeats depend only on its term: so its disk write overlaps
+// replication (Raft thesis §10.2.1), and it counts its own copy only once
+// StorageAck says it is durable. A follower's heartbeat response promises
+// only that it knows the leader's term, which is durable: so it never
+// waits behind the fsync of a large append, and a follower busy writing
+// does not look dead to CheckQuorum. A follower's acknowledgement
+// (MsgAppResp) and every vote still wait, and so does every Send after a
+// SaveSnapshot (nothing overtakes a snapshot). It returns nil when nothing
+// may go early.
+func earlySends(effects []engine.Effect, durable raft.HardState) []bool {
 	if len(effects) == 0 {
 		return nil
 	}
 	p, ok := effects[0].(engine.Persist)
-	if !ok || !n.sameVote(p.HardState) {
+	if !ok || p.HardState.Term != durable.Term || p.HardState.Vote != durable.Vote {
 		return nil
 	}
 	early := make([]bool, len(effects))
@@ -577,10 +596,11 @@ func (n *Node) sendEarly(effects []engine.Effect) []bool {
 		if _, ok := ef.(engine.SaveSnapshot); ok {
 			break
 		}
-		if s, ok := ef.(engine.Send); ok && (s.Message.Type == raft.MsgApp || s.Message.Type == raft.MsgHeartbeat) {
-			n.metrics.sent.WithLabelValues(s.Message.Type.String()).Inc()
-			n.tr.Send(s.Message)
-			early[i] = true
+		if s, ok := ef.(engine.Send); ok {
+			switch s.Message.Type {
+			case raft.MsgApp, raft.MsgHeartbeat, raft.MsgHeartbeatResp:
+				early[i] = true
+			}
 		}
 	}
 	return early
