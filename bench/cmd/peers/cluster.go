@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wraft/wraft/internal/netlab"
 )
 
 // cluster is a three-node loopback cluster of one system under test.
@@ -64,35 +66,61 @@ type spec struct {
 	name string
 	bin  string
 	// args returns node id's command line, given every node's peer and
-	// client ports and the node's data directory.
-	args func(id int, peer, client []int, data string) []string
+	// client addresses (host:port, in id order) and the node's data
+	// directory.
+	args func(id int, peer, client []string, data string) []string
 	// driver returns the client side for the clients' endpoints
 	// (host:port, in id order).
 	driver func(eps []string) (driver, error)
 }
 
-// startCluster starts a three-node cluster of s under parent (a fresh
-// directory is made there) and waits until it has a leader. On error
-// nothing is left running.
+// startCluster starts a three-node loopback cluster of s under parent (a
+// fresh directory is made there) and waits until it has a leader. On
+// error nothing is left running.
 func startCluster(ctx context.Context, s spec, parent string) (*cluster, error) {
+	return startClusterIn(ctx, s, parent, nil)
+}
+
+// Ports of every node in a network lab, where each node has an address
+// of its own.
+const (
+	labPeerPort   = 7000
+	labClientPort = 8000
+)
+
+// startClusterIn is startCluster with each node in its own namespace of
+// lab (one node per lab node), or on loopback if lab is nil.
+func startClusterIn(ctx context.Context, s spec, parent string, lab *netlab.Lab) (*cluster, error) {
 	dir, err := os.MkdirTemp(parent, s.name+"-")
 	if err != nil {
 		return nil, fmt.Errorf("%s: temp dir: %w", s.name, err)
 	}
-	ports, err := freePorts(6)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.name, err)
+	size := 3
+	var peer, client []string
+	if lab == nil {
+		ports, err := freePorts(2 * size)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
+		}
+		for i := range size {
+			peer = append(peer, "127.0.0.1:"+strconv.Itoa(ports[i]))
+			client = append(client, "127.0.0.1:"+strconv.Itoa(ports[size+i]))
+		}
+	} else {
+		size = lab.Nodes()
+		for id := 1; id <= size; id++ {
+			peer = append(peer, net.JoinHostPort(lab.IP(id), strconv.Itoa(labPeerPort)))
+			client = append(client, net.JoinHostPort(lab.IP(id), strconv.Itoa(labClientPort)))
+		}
 	}
-	peer, client := ports[:3], ports[3:]
 	c := &cluster{name: s.name, dir: dir}
-	var eps []string
-	for i := range 3 {
+	for i := range size {
 		id := i + 1
 		data := filepath.Join(dir, "node"+strconv.Itoa(id))
 		c.nodes = append(c.nodes, &node{id: uint64(id), bin: s.bin, args: s.args(id, peer, client, data),
-			log: filepath.Join(dir, "node"+strconv.Itoa(id)+".log")})
-		eps = append(eps, "127.0.0.1:"+strconv.Itoa(client[i]))
+			log: filepath.Join(dir, "node"+strconv.Itoa(id)+".log"), lab: lab})
 	}
+	eps := client
 	for _, n := range c.nodes {
 		if err := n.start(); err != nil {
 			c.stop()
@@ -131,11 +159,11 @@ func waitLeader(ctx context.Context, d driver) (uint64, error) {
 	}
 }
 
-// peerList renders "1=127.0.0.1:p1,2=...".
-func peerList(ports []int) string {
+// peerList renders "1=host:port,2=...".
+func peerList(addrs []string) string {
 	var parts []string
-	for i, p := range ports {
-		parts = append(parts, fmt.Sprintf("%d=127.0.0.1:%d", i+1, p))
+	for i, a := range addrs {
+		parts = append(parts, fmt.Sprintf("%d=%s", i+1, a))
 	}
 	return strings.Join(parts, ",")
 }
@@ -146,9 +174,9 @@ func wraftSpec(bin, core string, snapEntries int) spec {
 	return spec{
 		name: "wraft-" + core,
 		bin:  bin,
-		args: func(id int, peer, client []int, data string) []string {
+		args: func(id int, peer, client []string, data string) []string {
 			return []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
-				"--api", "127.0.0.1:" + strconv.Itoa(client[id-1]), "--data", data, "--core", core,
+				"--api", client[id-1], "--data", data, "--core", core,
 				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn"}
 		},
 		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
@@ -160,9 +188,9 @@ func hraftSpec(bin string) spec {
 	return spec{
 		name: "hashicorp-raft",
 		bin:  bin,
-		args: func(id int, peer, client []int, data string) []string {
+		args: func(id int, peer, client []string, data string) []string {
 			return []string{"--id", strconv.Itoa(id), "--peers", peerList(peer),
-				"--api", "127.0.0.1:" + strconv.Itoa(client[id-1]), "--data", data}
+				"--api", client[id-1], "--data", data}
 		},
 		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
 	}
@@ -173,13 +201,13 @@ func etcdSpec(bin string) spec {
 	return spec{
 		name: "etcd",
 		bin:  bin,
-		args: func(id int, peer, client []int, data string) []string {
+		args: func(id int, peer, client []string, data string) []string {
 			var initial []string
 			for i, p := range peer {
-				initial = append(initial, fmt.Sprintf("n%d=http://127.0.0.1:%d", i+1, p))
+				initial = append(initial, fmt.Sprintf("n%d=http://%s", i+1, p))
 			}
-			purl := fmt.Sprintf("http://127.0.0.1:%d", peer[id-1])
-			curl := fmt.Sprintf("http://127.0.0.1:%d", client[id-1])
+			purl := "http://" + peer[id-1]
+			curl := "http://" + client[id-1]
 			return []string{"--name", fmt.Sprintf("n%d", id), "--data-dir", data,
 				"--listen-peer-urls", purl, "--initial-advertise-peer-urls", purl,
 				"--listen-client-urls", curl, "--advertise-client-urls", curl,

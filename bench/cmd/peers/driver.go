@@ -150,6 +150,9 @@ type httpWriter struct {
 	client uint64
 	seq    uint64
 	cur    int // index of the endpoint believed to lead
+	// attempt, if set, bounds each request to one node, so that a node
+	// that does not answer costs that long before the next is tried.
+	attempt time.Duration
 }
 
 func (w *httpWriter) put(ctx context.Context, key string, value []byte) error {
@@ -160,7 +163,12 @@ func (w *httpWriter) put(ctx context.Context, key string, value []byte) error {
 		if ctx.Err() != nil {
 			return errors.Join(ctx.Err(), last)
 		}
-		rep, err := w.send(ctx, w.d.eps[w.cur]+"/v1/kv/"+key, clientID, seq, value)
+		sctx, cancel := ctx, context.CancelFunc(func() {})
+		if w.attempt > 0 {
+			sctx, cancel = context.WithTimeout(ctx, w.attempt)
+		}
+		rep, err := w.send(sctx, w.d.eps[w.cur]+"/v1/kv/"+key, clientID, seq, value)
+		cancel()
 		switch {
 		case err != nil:
 			last = err

@@ -15,7 +15,10 @@
 // -soak 10m runs a cluster under full load for that long and reports
 // every leader and term change it saw (soak.go); -memory-keys 100000
 // loads that many keys and reports each node's resident memory before
-// and after a snapshot (memory.go).
+// and after a snapshot (memory.go); -netfaults runs each system with
+// every node in its own network namespace through blackholed, frozen and
+// slowed nodes and reports how long clients wait (netfaults.go; root
+// only).
 package main
 
 import (
@@ -53,6 +56,13 @@ type options struct {
 	soakClients     int
 	memoryKeys      int // memory mode when > 0
 	snapshotEntries int // wraft node --snapshot-entries
+
+	netfaults         bool // network-fault mode
+	netfaultRounds    int
+	netfaultDuration  time.Duration
+	netfaultWriters   int
+	netfaultOpTimeout time.Duration
+	netfaultSeed      uint64
 }
 
 var allSystems = []string{"etcd", "hashicorp-raft", "wraft-native", "wraft-wasm"}
@@ -99,6 +109,14 @@ func parseFlags(args []string) (options, error) {
 		"each system and report every node's VmRSS and VmHWM, before and after a snapshot (e.g. -memory-keys 100000); "+
 		"writes results/memory-latest.json")
 	fs.IntVar(&o.snapshotEntries, "snapshot-entries", 10000, "wraft node --snapshot-entries (its default is 10000)")
+	fs.BoolVar(&o.netfaults, "netfaults", false, "network-fault mode (root): each system's nodes in network namespaces; "+
+		"isolate the leader, isolate a follower, freeze a follower, slow a follower, each then healed; reports the time "+
+		"to the next write and the longest client gap per fault; writes results/netfaults-latest.json")
+	fs.IntVar(&o.netfaultRounds, "netfault-rounds", 0, "rounds of the four faults (default 3; quick 1)")
+	fs.DurationVar(&o.netfaultDuration, "netfault-duration", 4*time.Second, "how long each fault lasts before it is healed")
+	fs.IntVar(&o.netfaultWriters, "netfault-writers", 4, "writers in the network-fault mode, each with every endpoint")
+	fs.DurationVar(&o.netfaultOpTimeout, "netfault-op-timeout", 5*time.Second, "the writers' deadline for one write")
+	fs.Uint64Var(&o.netfaultSeed, "netfault-seed", 1, "seed for the followers picked and the delays (the same for every system)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -122,6 +140,28 @@ func parseFlags(args []string) (options, error) {
 		return o, fmt.Errorf("-snapshot-entries %d: want at least 2", o.snapshotEntries)
 	case set["soak-clients"] && o.soak == 0:
 		return o, errors.New("-soak-clients needs -soak")
+	case o.netfaults && (o.soak > 0 || o.memoryKeys > 0):
+		return o, errors.New("-netfaults, -soak and -memory-keys are separate modes: give one")
+	case !o.netfaults && (set["netfault-rounds"] || set["netfault-duration"] || set["netfault-writers"] ||
+		set["netfault-op-timeout"] || set["netfault-seed"]):
+		return o, errors.New("-netfault-* flags need -netfaults")
+	case o.netfaultRounds < 0 || o.netfaultRounds > 100:
+		return o, fmt.Errorf("-netfault-rounds %d: want 1 to 100 (0 means the default)", o.netfaultRounds)
+	case o.netfaultDuration < 500*time.Millisecond || o.netfaultDuration > 5*time.Minute:
+		return o, fmt.Errorf("-netfault-duration %s: want 500ms to 5m", o.netfaultDuration)
+	case o.netfaultWriters < 1 || o.netfaultWriters > 256:
+		return o, fmt.Errorf("-netfault-writers %d: want 1 to 256", o.netfaultWriters)
+	case o.netfaultOpTimeout < 100*time.Millisecond || o.netfaultOpTimeout > time.Minute:
+		return o, fmt.Errorf("-netfault-op-timeout %s: want 100ms to 1m", o.netfaultOpTimeout)
+	}
+	if o.netfaultRounds == 0 {
+		o.netfaultRounds = 3
+		if o.quick {
+			o.netfaultRounds = 1
+		}
+	}
+	if o.netfaults && !set["out"] {
+		o.out = "results/netfaults-latest.json"
 	}
 	if o.soak > 0 || o.memoryKeys > 0 {
 		if !set["systems"] && o.soak > 0 {
@@ -257,6 +297,20 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 		printSoak(os.Stdout, sr)
+		fmt.Printf("\nresults: %s  (%.0f s in all)\n", o.out, time.Since(began).Seconds())
+		return nil
+	}
+	if o.netfaults {
+		nr := &NetFaultResults{Started: res.Started, Machine: res.Machine, Versions: res.Versions,
+			Rounds: o.netfaultRounds, FaultS: o.netfaultDuration.Seconds(), Writers: o.netfaultWriters,
+			OpTimeout: o.netfaultOpTimeout.Seconds(), Seed: o.netfaultSeed}
+		if err := netfaultMode(ctx, specs, tmp, o, value, nr); err != nil {
+			return err
+		}
+		if err := writeJSON(o.out, nr); err != nil {
+			return err
+		}
+		printNetFaults(os.Stdout, nr)
 		fmt.Printf("\nresults: %s  (%.0f s in all)\n", o.out, time.Since(began).Seconds())
 		return nil
 	}

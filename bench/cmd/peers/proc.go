@@ -12,6 +12,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/wraft/wraft/internal/netlab"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/<pid>/stat;
@@ -26,6 +28,9 @@ type node struct {
 	bin  string
 	args []string
 	log  string // file that receives stdout and stderr
+	// lab, if set, is the network lab in whose namespace id the node
+	// runs.
+	lab *netlab.Lab
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -44,6 +49,9 @@ func (n *node) start() error {
 		return fmt.Errorf("node %d: log: %w", n.id, err)
 	}
 	cmd := exec.Command(n.bin, n.args...)
+	if n.lab != nil {
+		cmd = n.lab.Command(int(n.id), n.bin, n.args...)
+	}
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = childEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
