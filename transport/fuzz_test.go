@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/wraft/wraft/raft"
@@ -54,7 +55,7 @@ func FuzzInbound(f *testing.F) {
 			return // admit would refuse it
 		}
 		c := &counters{}
-		err = tr.readLoop(br, &inbound{from: h.from, c: c, pings: h.version >= 2})
+		err = tr.readLoop(br, &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: new(atomic.Uint64)})
 		if err == nil {
 			t.Fatal("readLoop ended without an error")
 		}

@@ -111,7 +111,7 @@ func (t *Transport) serveConn(tcp net.Conn) {
 	raw.SetDeadline(time.Time{})
 	ir.idle = t.timing.idle
 	t.log.Info("transport: accepted connection from peer", "peer", h.from, "remote", remote, "version", h.version)
-	in := &inbound{from: h.from, c: c, pings: h.version >= 2}
+	in := &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: &ir.bytes}
 	if in.pings {
 		done := make(chan struct{})
 		acked := make(chan struct{})
@@ -216,6 +216,9 @@ type inbound struct {
 	pings bool      // the connection may carry pings and gets acknowledgements
 	// frames counts the frames read, pings included.
 	frames atomic.Uint64
+	// bytes counts the bytes read: a long frame shows progress before it
+	// ends.
+	bytes *atomic.Uint64
 	// busy is set while a message is being delivered.
 	busy atomic.Bool
 }
@@ -260,14 +263,15 @@ func (t *Transport) readLoop(br *bufio.Reader, in *inbound) error {
 	}
 }
 
-// ackLoop acknowledges, every timing.ackEvery, the frames read from conn
-// since the last acknowledgement, and also, while a delivery blocks the
-// reader, that t is alive, until done closes or a write fails (which
-// closes conn).
+// ackLoop acknowledges, every timing.ackEvery, the frames read from conn,
+// if more frames or bytes have arrived since the last acknowledgement or
+// a delivery blocks the reader (so that a long frame, or a slow delivery,
+// does not look like a dead connection to the dialler), until done closes
+// or a write fails (which closes conn).
 func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 	ticker := time.NewTicker(max(t.timing.ackEvery, time.Millisecond))
 	defer ticker.Stop()
-	var acked uint64
+	var acked, read uint64
 	var buf []byte
 	for {
 		select {
@@ -275,10 +279,11 @@ func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 			return
 		case <-ticker.C:
 		}
-		n := in.frames.Load()
-		if n == acked && !in.busy.Load() {
+		n, b := in.frames.Load(), in.bytes.Load()
+		if n == acked && b == read && !in.busy.Load() {
 			continue
 		}
+		read = b
 		buf = appendAck(buf[:0], n)
 		conn.SetWriteDeadline(time.Now().Add(t.timing.silence))
 		if _, err := conn.Write(buf); err != nil {
@@ -292,9 +297,11 @@ func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 // idleReader reads from conn with a deadline idle ahead of every read,
 // once idle is set: a connection on which nothing arrives for that long
 // fails with os.ErrDeadlineExceeded.
+// It counts the bytes read.
 type idleReader struct {
-	conn net.Conn
-	idle time.Duration // zero: the deadline is left as it is
+	conn  net.Conn
+	idle  time.Duration // zero: the deadline is left as it is
+	bytes atomic.Uint64
 }
 
 func (r *idleReader) Read(b []byte) (int, error) {
@@ -303,7 +310,9 @@ func (r *idleReader) Read(b []byte) (int, error) {
 			return 0, err
 		}
 	}
-	return r.conn.Read(b)
+	n, err := r.conn.Read(b)
+	r.bytes.Add(uint64(n))
+	return n, err
 }
 
 // refuseOverCap counts a connection closed for exceeding MaxInboundConns

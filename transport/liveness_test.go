@@ -256,3 +256,37 @@ func TestInboundConnsCapped(t *testing.T) {
 	b.tr.Send(msg(2, 1, 1))
 	waitFor(t, "messages both ways", func() bool { return a.inbox.len() == 1 && b.inbox.len() == 1 })
 }
+
+// TestSlowDeliveryIsNotSilence blocks node 2's delivery of a message for
+// several election timeouts: node 2 is slow, not gone, and node 1 keeps
+// its connection.
+func TestSlowDeliveryIsNotSilence(t *testing.T) {
+	checkGoroutines(t)
+	lns := []net.Listener{listen(t), listen(t)}
+	peers := map[uint64]string{1: lns[0].Addr().String(), 2: lns[1].Addr().String()}
+	a := startNode(t, 1, lns[0], peers, func(c *transport.Config) { c.ElectionTimeout = electionTimeout })
+	release := make(chan struct{})
+	var got inbox
+	cfg := transport.Config{ID: 2, Listener: lns[1], Peers: peers, ElectionTimeout: electionTimeout}
+	b, err := transport.New(cfg, func(m raft.Message) {
+		if m.Index == 1 {
+			<-release
+		}
+		got.deliver(m)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	a.tr.Send(msg(1, 2, 1))
+	waitFor(t, "the first message to be read", func() bool { return a.peerStats(t, 2).Sent == 1 })
+	for i := uint64(2); i <= 10; i++ {
+		a.tr.Send(raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1, Index: i})
+		time.Sleep(electionTimeout / 2)
+	}
+	close(release)
+	waitFor(t, "every message", func() bool { return got.len() == 10 })
+	if s := a.peerStats(t, 2); s.Silent != 0 || s.Dropped != 0 {
+		t.Errorf("stats %+v, want the connection kept and nothing dropped", s)
+	}
+}
