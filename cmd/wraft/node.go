@@ -49,6 +49,7 @@ type nodeFlags struct {
 	logLevel       string
 	noSync         bool
 	led            string
+	rejoin         bool
 }
 
 func nodeCmd() *cobra.Command {
@@ -97,6 +98,9 @@ host:800<id> at each peer's host), so that followers can forward membership requ
 (an RGB LED on GPIO lines R,G,B), or ws2812:/dev/spidevB.C[,count] (a WS2812B strip);
 blue leader, green follower, yellow election, red offline or no quorum, white blink on commit`)
 	fl.BoolVar(&f.noSync, "unsafe-no-fsync", false, "skip fsync: acknowledged writes can be lost (tests only)")
+	fl.BoolVar(&f.rejoin, "rejoin", false, `restore a node whose data directory is damaged from its peers: move the directory
+aside (DIR.corrupt-<time>), have the cluster remove this node, and join again through
+--join as a learner that catches up and is promoted (ignored if the directory is sound)`)
 	return cmd
 }
 
@@ -235,6 +239,11 @@ func runNode(f nodeFlags) error {
 	if err != nil {
 		return err
 	}
+	if f.rejoin {
+		if err := prepareRejoin(f, logger); err != nil {
+			return err
+		}
+	}
 	ledSpec, err := led.ParseSpec(f.led)
 	if err != nil {
 		return err
@@ -297,7 +306,7 @@ func runNode(f nodeFlags) error {
 	}
 	n, err := server.Start(cfg)
 	if err != nil {
-		return err
+		return explainCorrupt(err, f, peerAPIs)
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
