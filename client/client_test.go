@@ -59,10 +59,11 @@ type fake struct {
 	// frozen makes f hold every request, status or key-value, until the
 	// test ends, as a node stopped by SIGSTOP would; delay makes it wait
 	// that long before it answers, as a slow node would.
-	frozen   bool
-	delay    time.Duration
-	release  chan struct{}
-	statuses int // status requests received
+	frozen     bool
+	delay      time.Duration
+	release    chan struct{}
+	statuses   int      // status requests received
+	memberReqs []string // methods of the membership requests received
 }
 
 func newFake(t *testing.T, id uint64, role string, answer func(*http.Request) (int, api.Reply)) *fake {
@@ -85,6 +86,18 @@ func newFake(t *testing.T, id uint64, role string, answer func(*http.Request) (i
 		f.stall()
 		code, rep := answer(r)
 		writeJSON(w, code, rep)
+	})
+	mux.HandleFunc("/v1/members", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		f.memberReqs = append(f.memberReqs, r.Method)
+		role, leader := f.role, f.leader
+		f.mu.Unlock()
+		f.stall()
+		if r.Method != http.MethodGet && role != "leader" {
+			writeJSON(w, http.StatusServiceUnavailable, api.Reply{Code: "not-leader", Leader: leader, Error: "not the leader"})
+			return
+		}
+		writeJSON(w, http.StatusOK, api.Members{Leader: leader, From: f.id, Members: []api.Member{{ID: f.id, Role: "voter"}}})
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -218,5 +219,41 @@ func TestSuspectExpires(t *testing.T) {
 	}
 	if kvCount(f1) < 2 {
 		t.Errorf("the first endpoint got %d requests, want it tried again once no longer suspect", kvCount(f1))
+	}
+}
+
+// TestMemberChangeNotResent: a membership change has no session, so one
+// sent to a leader that then freezes is not sent again elsewhere (it may
+// still apply): the client reports that its outcome is unknown, within
+// the deadline. Listing the members, which changes nothing, is sent to
+// another node instead.
+func TestMemberChangeNotResent(t *testing.T) {
+	leader := newFake(t, 1, "leader", ok(1))
+	leader.set(func(f *fake) { f.leader = 1 })
+	f2 := newFake(t, 2, "follower", notLeader(1))
+	f2.set(func(f *fake) { f.leader = 1 })
+	c := patient(t, leader.url(), f2.url())
+	ctx, cancel := context.WithTimeout(context.Background(), opDeadline)
+	defer cancel()
+	if id := c.FindLeader(ctx); id != 1 {
+		t.Fatalf("FindLeader: have %d, want 1", id)
+	}
+	leader.set(func(f *fake) { f.frozen = true })
+	_, err := c.AddMember(ctx, api.AddMember{ID: 4, Raft: "127.0.0.1:7004"})
+	if !errors.Is(err, client.ErrOutcomeUnknown) {
+		t.Errorf("AddMember at a frozen leader: have %v, want ErrOutcomeUnknown", err)
+	}
+	leader.mu.Lock()
+	atLeader := len(leader.memberReqs)
+	leader.mu.Unlock()
+	f2.mu.Lock()
+	atF2 := len(f2.memberReqs)
+	f2.mu.Unlock()
+	if atLeader != 1 || atF2 != 0 {
+		t.Errorf("AddMember was sent %d times to the leader and %d to the follower, want once to the leader", atLeader, atF2)
+	}
+	ms, err := c.Members(ctx)
+	if err != nil || ms.From != 2 {
+		t.Errorf("Members with the leader frozen: have %+v, %v, want the follower's answer", ms, err)
 	}
 }
