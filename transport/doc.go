@@ -114,14 +114,17 @@
 // # Certificates
 //
 // With TLS, every node presents a certificate that names it by a DNS
-// subject alternative name "node-<id>", such as "node-3" (see NodeName), and
+// subject alternative name "node-<id>", such as "node-3" (see NodeName),
+// and no other node (matched exactly, so a wildcard names none: see
+// CertIdentity), and
 // that is valid for both server and client authentication (extended key
 // usages serverAuth and clientAuth, or none). The CommonName is ignored, as
 // Go's host name verification ignores it. All certificates are issued by a
 // CA that every node trusts (LoadTLS's caFile). A dialler verifies that the
 // listener's certificate names the peer it meant to reach; a listener
 // verifies that the dialler's certificate names the sender of its hello.
-// Package transporttest creates such certificates.
+// `wraft certs` (package internal/certs) and package transporttest create
+// such certificates.
 //
 // # Faults
 //

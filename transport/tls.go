@@ -59,8 +59,12 @@ func checkTLS(c *tls.Config, id uint64) error {
 			return fmt.Errorf("transport: parse own certificate: %w", err)
 		}
 	}
-	if err := leaf.VerifyHostname(NodeName(id)); err != nil {
+	have, err := CertIdentity(leaf)
+	if err != nil {
 		return fmt.Errorf("transport: own certificate does not name %s: %w", NodeName(id), err)
+	}
+	if have != id {
+		return fmt.Errorf("transport: own certificate does not name %s: it is %s's", NodeName(id), NodeName(have))
 	}
 	return nil
 }
@@ -76,22 +80,29 @@ func serverTLS(c *tls.Config) *tls.Config {
 }
 
 // clientTLS derives the dialling side's config from c; dial sets
-// ServerName per peer.
+// ServerName per peer, and the listener's certificate must name that
+// node and no other (verifyServerIdentity), after any check c has.
 func clientTLS(c *tls.Config) *tls.Config {
 	s := c.Clone()
 	if s.RootCAs == nil {
 		s.RootCAs = s.ClientCAs
 	}
+	own := s.VerifyConnection
+	s.VerifyConnection = func(cs tls.ConnectionState) error {
+		if own != nil {
+			if err := own(cs); err != nil {
+				return err
+			}
+		}
+		return verifyServerIdentity(cs)
+	}
 	return s
 }
 
-// checkClientCert checks that the verified client certificate of cs names
-// node id.
+// checkClientCert checks that the verified client certificate of cs is
+// node id's, the node its hello claims to be (CheckPeerIdentity).
 func checkClientCert(cs tls.ConnectionState, id uint64) error {
-	if len(cs.VerifiedChains) == 0 || len(cs.PeerCertificates) == 0 {
-		return errors.New("transport: no verified client certificate")
-	}
-	if err := cs.PeerCertificates[0].VerifyHostname(NodeName(id)); err != nil {
+	if err := CheckPeerIdentity(cs, id); err != nil {
 		return fmt.Errorf("transport: client certificate does not name %s: %w", NodeName(id), err)
 	}
 	return nil
