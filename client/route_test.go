@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -255,5 +256,41 @@ func TestMemberChangeNotResent(t *testing.T) {
 	ms, err := c.Members(ctx)
 	if err != nil || ms.From != 2 {
 		t.Errorf("Members with the leader frozen: have %+v, %v, want the follower's answer", ms, err)
+	}
+}
+
+// TestSlowCommitWaits: a leader that is alive (it answers its status) but
+// slow to commit is waited for, not abandoned: the write is sent once.
+func TestSlowCommitWaits(t *testing.T) {
+	commit := make(chan struct{})
+	leader := newFake(t, 1, "leader", func(r *http.Request) (int, api.Reply) {
+		select {
+		case <-commit:
+		case <-r.Context().Done():
+		}
+		return ok(1)(r)
+	})
+	f2 := newFake(t, 2, "follower", ok(1))
+	c := patient(t, leader.url(), f2.url())
+	c.StallTimeout = time.Millisecond // probe the leader at once, and often
+	c.ProbeTimeout = opDeadline
+	ctx, cancel := context.WithTimeout(context.Background(), opDeadline)
+	defer cancel()
+	if id := c.FindLeader(ctx); id != 1 {
+		t.Fatalf("FindLeader: have %d, want 1", id)
+	}
+	go func() {
+		// Commit once the client has probed the leader a few times.
+		for leader.statusCount() < 4 && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		close(commit)
+	}()
+	rep, err := c.Set(ctx, "k", []byte("v"))
+	if err != nil || rep.Code != "ok" {
+		t.Fatalf("Set: %+v, %v", rep, err)
+	}
+	if n1, n2 := kvCount(leader), kvCount(f2); n1 != 1 || n2 != 0 {
+		t.Errorf("writes at the leader and the follower: have %d, %d, want 1, 0", n1, n2)
 	}
 }
