@@ -19,23 +19,35 @@
 // # Directory
 //
 //	LOCK                            held (flock) while a WAL is open
+//	hardstate                       the term, vote and commit index, apart from the log
 //	<seq>-<first>.wal               segments, both fields 16 lower-case hex digits
 //	<index>-<term>.snap             snapshots, likewise
-//	<name>.tmp                      a segment or snapshot being created; removed by Open
+//	<name>.tmp                      a file being created; removed by Open
 //
 // Seq numbers the segments 0, 1, 2, ... with no gap; first is the index the
 // next entry had when the segment was created (the log's last index + 1).
 // A segment begins with a header record and then holds save records. Saves
 // go to the newest segment; once a write leaves it at SegmentBytes or more,
-// a new one is created, written to a .tmp file, preallocated to
-// SegmentBytes (fallocate, on Linux, where the filesystem can), fsynced,
-// renamed into place, and the directory fsynced. Older segments never
-// change again; the newest is preallocated, so its records are followed by
-// zeros to the end of the file (a segment fills the preallocation before
-// it is left; if not, its tail is cut first). A write into the
-// preallocated tail leaves the file's size as it was and is made durable
-// with fdatasync; a write that changes the size (or a preallocation) with
-// a full fsync.
+// a new one is created: a .tmp file is preallocated to SegmentBytes
+// (fallocate, on Linux, where the filesystem can), its header record
+// (which says to what size it was preallocated) written, fsynced, renamed
+// into place, and the directory fsynced; a segment file is so never seen
+// without its whole header. Older segments never change again (but for
+// the cut of a zero tail left by a lowered SegmentBytes, once the next
+// segment exists); the newest is preallocated, so its records are followed
+// by zeros to the end of the file. A write into the preallocated tail
+// leaves the file's size as it was and is made durable with fdatasync; a
+// write that changes the size (or a preallocation) with a full fsync.
+//
+// The hard-state file keeps the term, the vote and the commit index of a
+// durable save, and the seq of the newest segment then: magic "wraftHS",
+// a version byte (1), four uvarints, and a CRC-32C of all that in the
+// last 4 bytes. It is replaced whole (a .tmp file written and fsynced,
+// renamed, the directory fsynced) after a batch of saves that changes the
+// term or the vote is durable and before their Wait returns, and when a
+// segment is made: rarely, so that a save's cost is unchanged. It may lag
+// the log but never leads it, and so tells Open whether the log lost
+// durable saves.
 //
 // A snapshot file holds one snapshot: the magic "wraftsnp", a version
 // byte (1), the meta (a uvarint length, then wire.AppendSnapshotMeta),
@@ -63,13 +75,16 @@
 // Payloads use the encodings of package wire (uvarints; AppendHardState,
 // AppendEntries):
 //
-//	type 1, header: u8 format version (2), uvarint seq, uvarint first,
+//	type 1, header: u8 format version (3), uvarint seq, uvarint first,
 //	        uvarint size of the previous segment (0 for the first), hard
-//	        state, uvarint snapshot index, uvarint snapshot term. First
-//	        record of every segment, and only there. Its hard state and
-//	        snapshot are those in force when the segment was made; the size
-//	        lets Open notice an older segment cut or grown. (Version 1,
-//	        without the snapshot, is still read.)
+//	        state, uvarint snapshot index, uvarint snapshot term, uvarint
+//	        size preallocated (0 if not). First record of every segment,
+//	        and only there. Its hard state and snapshot are those in force
+//	        when the segment was made; the previous size lets Open notice
+//	        an older segment cut or grown, the preallocated size the newest
+//	        segment cut. (Version 1, without the snapshot, and version 2,
+//	        without the preallocated size, are still read; a log with a
+//	        version 3 header must have a hard-state file.)
 //	type 2, save:   hard state, entries. One Persist effect: delete every
 //	        entry at or above the first entry's index, append the entries,
 //	        store the hard state. With no entries, only the hard state.
@@ -94,17 +109,26 @@
 // overwritten, and so on). Where a record would begin, zeros to the end
 // of the newest segment are the end of the log (no record header is all
 // zeros: the type is never 0), and new saves are written there; zeros
-// followed by anything else are an unreadable record. The
-// first record that cannot be read (a short header or payload, a length
-// over the limit, a checksum mismatch) ends the log if it is a torn tail: it
-// is in the newest segment and no valid record follows it anywhere in the
-// file. Open then truncates the file there (removing the segment if not even
-// its header survived), fsyncs, logs a warning and goes on; the next save
-// preallocates the segment again. Anything else is
-// corruption, and Open fails with a *CorruptError (wrapping ErrCorrupt) that
-// names the file and byte offset: an unreadable record in an older segment
-// or with valid records after it, zeros after an older segment's records,
-// a checksum-valid record whose content is wrong, a missing segment.
+// followed by anything else are an unreadable record. The first record
+// that cannot be read (a short header or payload, a length over the limit,
+// a checksum mismatch) ends the log if it is a torn tail: it is in the
+// newest segment, after its header, and no valid record follows it
+// anywhere in the file. Open then zeros the torn bytes (in a preallocated
+// segment, whose size must not change) or cuts the file there, fsyncs,
+// logs a warning and goes on. Anything else is corruption, and Open fails
+// with a *CorruptError (wrapping ErrCorrupt) that names the file and byte
+// offset: an unreadable record in an older segment or with valid records
+// after it; a segment, the newest included, empty or with part of its
+// header (segments are created whole); a newest segment shorter than it
+// was preallocated to (cut: a torn write leaves the size); a checksum-valid
+// record whose content is wrong; a missing segment; zeros after an older
+// segment's records where the next segment does not follow them. Then Open
+// checks the log against the hard-state file: a log that ends in a lower
+// term, with another vote in the file's term, below the file's commit
+// index, or before the segment the file names, lost durable saves, and
+// Open fails with a *CorruptError naming the file; so it does if the file
+// is damaged, or missing while the log was written with it. A file that
+// lags the log (a crash before its rewrite) is brought up to date.
 //
 // A crash can leave only a torn tail: a process killed with SIGKILL leaves a
 // prefix of its last write, and a machine that loses power loses at most
@@ -112,7 +136,11 @@
 // of an unsynced write but not earlier ones looks like corruption and stops
 // Open, which is the safe side: an operator decides. So does a bit flip in
 // an older record; a flip in the very last record is taken as a torn tail
-// and that record is lost, which a checksum cannot tell apart.
+// and that record is lost, which a checksum cannot tell apart. Where
+// segments are not preallocated, a newest segment cut at a record boundary
+// looks like a clean end: only the hard-state file then tells, and only
+// if the saves lost changed the term, the vote or (since the last new
+// segment) the commit index.
 //
 // Open then picks the snapshot: the newest file whose index is at most the
 // newest mark's (a newer one never took effect: a crash came before its
