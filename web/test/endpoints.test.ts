@@ -18,6 +18,8 @@ interface FakeNode {
   reply: () => { status: number; body: ReplyJSON };
   frozen?: boolean;
   delayMs?: number;
+  /** Delays key-value answers only: a live node slow to commit. */
+  kvDelayMs?: number;
   kv: { path: string; headers: Record<string, string> }[];
   statuses: number;
 }
@@ -48,7 +50,8 @@ function cluster(...nodes: Omit<FakeNode, 'kv' | 'statuses'>[]) {
     const signal = init?.signal ?? undefined;
     const held = new Promise<void>((resolve, reject) => {
       signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
-      if (!node.frozen) setTimeout(resolve, node.delayMs ?? 0);
+      const kv = url.pathname !== '/v1/status';
+      if (!node.frozen) setTimeout(resolve, (node.delayMs ?? 0) + (kv ? (node.kvDelayMs ?? 0) : 0));
     });
     await held;
     if (url.pathname === '/v1/status') return new Response(JSON.stringify({ id: node.id, role: node.role, leader: node.leader }));
@@ -138,6 +141,17 @@ describe('EndpointRouter', () => {
     for (let i = 0; i < 6; i++) assert.equal((await r.request('/v1/kv/k', { method: 'PUT', body: 'v' }, DEADLINE)).code, 'ok');
     assert.equal(c.nodes[1]!.kv.length, 0);
     assert.ok(c.nodes[1]!.statuses <= 1);
+  });
+
+  it('waits for a live leader that is slow to commit, sending the write once', async () => {
+    const c = cluster({ id: 1, role: 'leader', leader: 1, reply: ok(1), kvDelayMs: 300 }, { id: 2, role: 'follower', leader: 1, reply: ok(1) });
+    const r = new EndpointRouter(c.endpoints, { fetch: c.fetch, probeTimeoutMs: 5000, stallMs: 10, suspectMs: 3_600_000 });
+    assert.equal((await r.request('/v1/kv/k', { method: 'PUT', body: 'v' }, DEADLINE)).code, 'ok');
+    assert.deepEqual(
+      c.nodes.map((n) => n.kv.length),
+      [1, 0],
+    );
+    assert.ok(c.nodes[0]!.statuses >= 2, 'the leader was probed while the write waited');
   });
 
   it('ends with an error at the deadline when every node is down', async () => {

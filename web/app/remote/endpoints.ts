@@ -52,13 +52,17 @@ export interface RequestOptions {
 /** The longest interval between the probes of a request that waits at a live endpoint. */
 const MAX_PROBE_INTERVAL_MS = 4000;
 
+/** Resolves after ms, or at once when signal aborts. */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    if (signal.aborted) return resolve();
+    const done = () => {
       clearTimeout(t);
+      signal.removeEventListener('abort', done);
       resolve();
-    });
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
   });
 
 export class EndpointRouter {
