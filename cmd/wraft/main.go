@@ -19,7 +19,7 @@ func main() {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(nodeCmd(), kvCmd(), statusCmd(), memberCmd(), recoverCmd(), demoCmd(), benchCmd(), versionCmd())
+	root.AddCommand(nodeCmd(), kvCmd(), statusCmd(), memberCmd(), recoverCmd(), demoCmd(), benchCmd(), certsCmd(), versionCmd())
 	if err := root.Execute(); err != nil {
 		var exit exitError
 		if errors.As(err, &exit) {
