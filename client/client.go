@@ -88,6 +88,9 @@ type Client struct {
 	// long as another endpoint is left to try. Zero means
 	// DefaultSuspectFor.
 	SuspectFor time.Duration
+	// Token is the cluster's admin token, sent as "Authorization: Bearer
+	// <token>" with membership changes (key-value requests need none).
+	Token string
 }
 
 // New returns a client of the cluster whose nodes' API endpoints are given

@@ -21,7 +21,8 @@ var (
 	// caught up); it was not applied. Retry later.
 	ErrConflict = errors.New("conflict")
 	// ErrRefused: the change is impossible or the request malformed (a
-	// member added twice, an unknown id, the last voter removed).
+	// member added twice, an unknown id, the last voter removed), or it
+	// lacks the admin token (Client.Token).
 	ErrRefused = errors.New("refused")
 	// ErrOutcomeUnknown: the change did not finish in time; it may still
 	// apply. List the members to find out.
@@ -105,6 +106,9 @@ func (c *Client) members(ctx context.Context, method, path string, body []byte) 
 			if body != nil {
 				req.Header.Set("Content-Type", "application/json")
 			}
+			if c.Token != "" && method != http.MethodGet {
+				req.Header.Set("Authorization", "Bearer "+c.Token)
+			}
 			return req, nil
 		})
 		if err != nil {
@@ -134,7 +138,7 @@ func (c *Client) members(ctx context.Context, method, path string, body []byte) 
 			c.forget(ep)
 		case code == http.StatusConflict:
 			return api.Members{}, fmt.Errorf("%w: %s", ErrConflict, rep.Error)
-		case code == http.StatusBadRequest, code == http.StatusNotFound:
+		case code == http.StatusBadRequest, code == http.StatusNotFound, code == http.StatusUnauthorized, code == http.StatusForbidden:
 			return api.Members{}, fmt.Errorf("%w: %s", ErrRefused, rep.Error)
 		case code == http.StatusGatewayTimeout && change:
 			return api.Members{}, fmt.Errorf("%w: %s", ErrOutcomeUnknown, rep.Error)

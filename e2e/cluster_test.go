@@ -137,6 +137,7 @@ func newClusterWith(t *testing.T, core string, o clusterOptions) *cluster {
 	if c.cl, err = client.New(endpoints); err != nil {
 		t.Fatal(err)
 	}
+	c.cl.Token = adminToken
 	return c
 }
 

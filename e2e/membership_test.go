@@ -125,6 +125,7 @@ func TestProcessMembership(t *testing.T) {
 	if c.cl, err = client.New(eps); err != nil {
 		t.Fatal(err)
 	}
+	c.cl.Token = adminToken
 	c.waitMembers(strings.Join(want, " "))
 	c.set("three", "3")
 	c.get("before", "1")

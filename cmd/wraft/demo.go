@@ -23,6 +23,7 @@ import (
 
 	"github.com/wraft/wraft/client"
 	"github.com/wraft/wraft/dashboard"
+	"github.com/wraft/wraft/server"
 )
 
 type demoFlags struct {
@@ -39,8 +40,9 @@ func demoCmd() *cobra.Command {
 		Short: "Start a local three-node cluster (Ctrl-C stops it)",
 		Long: `Start a local cluster of real wraft node processes on 127.0.0.1: peers on ports
 7001-7003, client APIs on 8001-8003. Data lives in a temporary folder unless --data is
-given (then a restart of the demo recovers the cluster from it). The chaos endpoints are
-enabled with a random admin token, which the demo prints.`,
+given (then a restart of the demo recovers the cluster from it). Every node gets the same
+random admin token, which the demo prints: membership changes and the chaos endpoints need
+it. The nodes' APIs answer web pages from the dashboard's origin only.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error { return runDemo(f) },
 	}
@@ -78,9 +80,21 @@ func runDemo(f demoFlags) error {
 		}
 		defer os.RemoveAll(data)
 	}
-	tokenBytes := make([]byte, 12)
-	rand.Read(tokenBytes)
+	tokenBytes := make([]byte, 32)
+	if _, err := rand.Read(tokenBytes); err != nil {
+		return fmt.Errorf("generate the admin token: %w", err)
+	}
 	token := hex.EncodeToString(tokenBytes)
+	// The dashboard listens first, so that the nodes can let its origin in.
+	dashURL, stopDash, err := serveDashboard(f.dashboard)
+	if err != nil {
+		return err
+	}
+	defer stopDash()
+	origins := strings.Join(server.DefaultCORSOrigins, ",")
+	if dashURL != "" {
+		origins = dashOrigins(dashURL)
+	}
 	var peers, apis, endpoints []string
 	for i := 1; i <= f.nodes; i++ {
 		peers = append(peers, fmt.Sprintf("%d=127.0.0.1:%d", i, 7000+i))
@@ -94,7 +108,7 @@ func runDemo(f demoFlags) error {
 		n := &demoNode{id: i, args: []string{"node", "--id", fmt.Sprint(i), "--peers", strings.Join(peers, ","),
 			"--data", filepath.Join(data, fmt.Sprintf("node-%d", i)), "--api", fmt.Sprintf("127.0.0.1:%d", 8000+i),
 			"--peer-apis", strings.Join(apis, ","), "--snapshot-entries", fmt.Sprint(demoSnapshotEntries),
-			"--admin-token", token, "--core", f.core}}
+			"--admin-token", token, "--cors-origin", origins, "--core", f.core}}
 		if err := n.start(self, &outMu, exited); err != nil {
 			stopAll(nodes)
 			return err
@@ -102,13 +116,6 @@ func runDemo(f demoFlags) error {
 		nodes = append(nodes, n)
 	}
 	defer stopAll(nodes)
-
-	dashURL, stopDash, err := serveDashboard(f.dashboard)
-	if err != nil {
-		stopAll(nodes)
-		return err
-	}
-	defer stopDash()
 
 	c, err := client.New(endpoints)
 	if err != nil {
@@ -148,12 +155,14 @@ Try, in another terminal:
   wraft kv get temperature
   wraft status
   kill -9 <the leader's pid>        # a new leader is elected; writes go on
-Chaos endpoints (admin token %s):
-  curl -H 'Authorization: Bearer %s' -d '{"blocked":[2,3]}' %s/v1/admin/faults
-  curl -H 'Authorization: Bearer %s' -X POST %s/v1/admin/heal
+The admin token (membership changes, chaos endpoints, the dashboard's chaos controls):
+  export WRAFT_TOKEN=%s
+  wraft member list
+  curl -H "Authorization: Bearer $WRAFT_TOKEN" -d '{"blocked":[2,3]}' %s/v1/admin/faults
+  curl -H "Authorization: Bearer $WRAFT_TOKEN" -X POST %s/v1/admin/heal
 Ctrl-C stops everything.
 
-`, token, token, endpoints[0], token, endpoints[0])
+`, token, endpoints[0], endpoints[0])
 	outMu.Unlock()
 
 	sig := make(chan os.Signal, 1)
@@ -229,6 +238,19 @@ func stopAll(nodes []*demoNode) {
 			<-n.done
 		}
 	}
+}
+
+// dashOrigins returns the browser origins of the dashboard at url: its
+// own, and with 127.0.0.1 also as localhost (and the reverse).
+func dashOrigins(url string) string {
+	o := strings.TrimRight(url, "/")
+	out := []string{o}
+	if alt := strings.Replace(o, "://127.0.0.1:", "://localhost:", 1); alt != o {
+		out = append(out, alt)
+	} else if alt := strings.Replace(o, "://localhost:", "://127.0.0.1:", 1); alt != o {
+		out = append(out, alt)
+	}
+	return strings.Join(out, ",")
 }
 
 // serveDashboard serves the embedded dashboard at addr and returns its URL

@@ -51,7 +51,7 @@ func TestKVCommand(t *testing.T) {
 		{[]string{"cas", "--absent", "lock", "you"}, `✗ Not applied: cas: key exists \(current value: me\)\n`, 1},
 		{[]string{"del", "lock"}, `✓ Committed \([23]/3 acks\) @ index \d+\n`, 0},
 		{[]string{"get", "lock"}, `∅ \(not set\)\n`, 1},
-		{[]string{"set", strings.Repeat("k", 300), "v"}, `✗ Failed: invalid: kv: key too long \(300 > 256 bytes\)\n`, 2},
+		{[]string{"set", strings.Repeat("k", 300), "v"}, `✗ Failed: invalid: server: key too long \(300 > 256 bytes\)\n`, 2},
 	}
 	for _, tc := range tests {
 		cmd := kvCmd()

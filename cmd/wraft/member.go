@@ -17,15 +17,21 @@ import (
 
 func memberCmd() *cobra.Command {
 	var f clientFlags
+	var tf tokenFlags
 	cmd := &cobra.Command{Use: "member", Short: "List and change the cluster's members (voters and learners)",
 		Long: `List and change the cluster's members, one at a time. A new member should join as a
 learner (the default of add), catch up, and then be promoted; a node started with
-wraft node --join does all of this by itself.`}
+wraft node --join does all of this by itself. Changes need the cluster's admin token:
+--token, $WRAFT_TOKEN, or --data with a node's data directory (its admin-token file).`}
 	f.add(cmd)
+	tf.add(cmd)
 	run := func(op func(context.Context, *client.Client, []string) (api.Members, error)) func(*cobra.Command, []string) error {
 		return func(_ *cobra.Command, args []string) error {
 			c, err := f.client()
 			if err != nil {
+				return err
+			}
+			if c.Token, err = tf.resolve(); err != nil {
 				return err
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), f.timeout)

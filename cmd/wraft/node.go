@@ -43,6 +43,8 @@ type nodeFlags struct {
 	noPreVote      bool
 	noCheckQuorum  bool
 	adminToken     string
+	joinToken      string
+	corsOrigins    string
 	tlsCert        string
 	tlsKey         string
 	tlsCA          string
@@ -70,6 +72,9 @@ WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
 			if err := envDefaults(cmd.Flags()); err != nil {
 				return err
 			}
+			if f.joinToken == "" {
+				f.joinToken = os.Getenv("WRAFT_TOKEN")
+			}
 			return runNode(f)
 		},
 	}
@@ -89,7 +94,13 @@ host:800<id> at each peer's host), so that followers can forward membership requ
 	fl.IntVar(&f.heartbeatTicks, "heartbeat-ticks", 2, "heartbeat interval in ticks")
 	fl.BoolVar(&f.noPreVote, "no-prevote", false, "turn PreVote off (for demonstrations)")
 	fl.BoolVar(&f.noCheckQuorum, "no-check-quorum", false, "turn CheckQuorum off")
-	fl.StringVar(&f.adminToken, "admin-token", "", "enable the chaos endpoints under /v1/admin with this bearer token")
+	fl.StringVar(&f.adminToken, "admin-token", "", `the bearer token that membership changes and the chaos endpoints (/v1/admin) need;
+give every node of a cluster the same (default: the one in DATA/admin-token, made on
+the first start and logged once)`)
+	fl.StringVar(&f.joinToken, "join-token", "", `the cluster's admin token, for --join (default: $WRAFT_TOKEN, else --admin-token);
+a node without --admin-token keeps it as its own`)
+	fl.StringVar(&f.corsOrigins, "cors-origin", strings.Join(server.DefaultCORSOrigins, ","), `the origins (http://host:port, comma-separated) of the web pages allowed to call
+the API, such as the dashboard's; "none" for none; never *`)
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "certificate for mutual TLS between peers (with --tls-key and --tls-ca)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key for --tls-cert")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate that signs every member's certificate")
@@ -263,7 +274,7 @@ func runNode(f nodeFlags) error {
 		}
 	}()
 	cfg := server.Config{ID: f.id, Peers: peers, PeerAPIs: peerAPIs, Join: f.join, API: f.api, DataDir: f.data, Tick: f.tick,
-		AdminToken: f.adminToken, NoSync: f.noSync, Logger: logger,
+		AdminToken: f.adminToken, JoinToken: f.joinToken, CORSOrigins: corsOrigins(f.corsOrigins), NoSync: f.noSync, Logger: logger,
 		Crash:    func() { os.Exit(137) },
 		OnStatus: func(s engine.Status) { lamp.Show(s, true) }}
 	cfg.Engine.SnapshotEntries = f.snapEntries
