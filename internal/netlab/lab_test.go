@@ -284,3 +284,29 @@ func TestCloseRemovesNamespaces(t *testing.T) {
 		t.Errorf("the host address %s is still there after Close:\n%s", l.IP(netlab.Host), out)
 	}
 }
+
+// TestSweepRemovesStale checks that Sweep removes a namespace left by a
+// process that is gone, and keeps this process's.
+func TestSweepRemovesStale(t *testing.T) {
+	l := newLab(t, 1)
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := fmt.Sprintf("wnl%d-1-1", gone.Process.Pid)
+	if out, err := exec.Command("ip", "netns", "add", stale).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v: %s", stale, err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", stale).Run() })
+	netlab.Sweep()
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), stale) {
+		t.Errorf("Sweep left %s, made by a process that is gone", stale)
+	}
+	if !strings.Contains(string(out), l.Namespace(1)) {
+		t.Errorf("Sweep removed %s, this process's", l.Namespace(1))
+	}
+}
