@@ -48,6 +48,7 @@ type nodeFlags struct {
 	tlsCert        string
 	tlsKey         string
 	tlsCA          string
+	insecurePeers  bool
 	logLevel       string
 	noSync         bool
 	led            string
@@ -82,7 +83,7 @@ WRAFT_<FLAG>, such as WRAFT_ID=1 or WRAFT_ADMIN_TOKEN=secret.`,
 	fl.Uint64Var(&f.id, "id", 0, "this node's id (one of --peers)")
 	fl.StringVar(&f.peers, "peers", "", "every member's peer address: id=host:port,... (this node's is where it listens)")
 	fl.StringVar(&f.peerAPIs, "peer-apis", "", `every member's API: id=host:port,... (default: when --api is not given either,
-host:800<id> at each peer's host), so that followers can forward membership requests`)
+host:800<id> at each peer's host); optional, as each node announces its own API URL to the others`)
 	fl.StringVar(&f.listen, "listen", "", "peer address to listen on (instead of this node's entry in --peers; needed with --join)")
 	fl.StringVar(&f.join, "join", "", "API URL of any member of a running cluster to join (ignored once the data directory holds data)")
 	fl.IntVar(&f.snapEntries, "snapshot-entries", engine.DefaultSnapshotEntries, "snapshot the store and compact the log every this many applied entries")
@@ -104,6 +105,8 @@ the API, such as the dashboard's; "none" for none; never *`)
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "certificate for mutual TLS between peers (with --tls-key and --tls-ca)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "private key for --tls-cert")
 	fl.StringVar(&f.tlsCA, "tls-ca", "", "CA certificate that signs every member's certificate")
+	fl.BoolVar(&f.insecurePeers, "insecure-peers", false, `allow plain TCP between peers on a non-loopback address: anyone who
+reaches the peer port can then forge writes (use --tls-* instead; wraft certs makes them)`)
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fl.StringVar(&f.led, "led", "none", `status light: none, terminal (a coloured line on stdout), gpio:R,G,B[,anode]
 (an RGB LED on GPIO lines R,G,B), or ws2812:/dev/spidevB.C[,count] (a WS2812B strip);
@@ -199,6 +202,41 @@ func parsePeerAPIs(s string, peers map[uint64]string, convention bool) (map[uint
 	return apis, nil
 }
 
+// checkPeerSecurity refuses plain TCP between peers (tls false) on a
+// listen address other machines can reach, a wildcard such as ":7001" or
+// "0.0.0.0:7001" included: anyone who reaches the port could send forged
+// messages that the cluster commits. --insecure-peers (insecure) lets it
+// through with a warning.
+func checkPeerSecurity(log *slog.Logger, listen string, tls, insecure bool) error {
+	if tls || isLoopback(listen) {
+		return nil
+	}
+	if !insecure {
+		return fmt.Errorf("refusing to listen for peers on %s without TLS: anyone who can reach that port could forge "+
+			"writes that the cluster commits. Give --tls-cert, --tls-key and --tls-ca (make them with `wraft certs`), "+
+			"or --insecure-peers on a network you trust", listen)
+	}
+	log.Warn("INSECURE: peers talk plain TCP on an address other machines can reach (--insecure-peers): "+
+		"anyone who reaches the port can forge writes that the cluster commits; use mutual TLS (wraft certs, --tls-*)",
+		"listen", listen)
+	return nil
+}
+
+// isLoopback reports whether addr (host:port) can only be reached from
+// this machine: localhost or a loopback address. Other names are not
+// looked up, and count as reachable.
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // ledBlink is how long a status light shows white on a commit.
 const ledBlink = 40 * time.Millisecond
 
@@ -241,6 +279,9 @@ func runNode(f nodeFlags) error {
 			return fmt.Errorf("--listen is required with --join (this node's peer address)")
 		}
 		return fmt.Errorf("node %d is not among --peers", f.id)
+	}
+	if err := checkPeerSecurity(logger, peers[f.id], f.tlsCert != "" || f.tlsKey != "" || f.tlsCA != "", f.insecurePeers); err != nil {
+		return err
 	}
 	defaultAPI := f.api == ""
 	if defaultAPI {

@@ -96,7 +96,8 @@ func (c *cluster) start(id int) {
 	}
 	cmd := c.lab.Command(id, bins.wraft, "node", "--id", fmt.Sprint(id),
 		"--peers", strings.Join(peers, ","), "--peer-apis", strings.Join(apis, ","),
-		"--api", c.api(id), "--data", filepath.Join(c.dir, fmt.Sprintf("node-%d", id)), "--core", core)
+		"--api", c.api(id), "--data", filepath.Join(c.dir, fmt.Sprintf("node-%d", id)), "--core", core,
+		"--insecure-peers") // plain TCP on the lab's private network
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

@@ -177,7 +177,8 @@ func wraftSpec(bin, core string, snapEntries int) spec {
 		args: func(id int, peer, client []string, data string) []string {
 			return []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
 				"--api", client[id-1], "--data", data, "--core", core,
-				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn"}
+				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn",
+				"--insecure-peers"} // plain TCP, also on a network lab's private addresses
 		},
 		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
 	}
