@@ -158,7 +158,9 @@ func (c *limitConn) Close() error {
 
 // stream exempts a long-lived answer (the event stream) from the server's
 // read and write deadlines, which bound ordinary requests; the handler
-// bounds each of its writes itself.
+// bounds each of its writes itself. (net/http also clears the deadlines
+// of a connection it hands over, as the WebSocket upgrade does; this
+// keeps the exemption whatever the stream is carried on.)
 func stream(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		rc := http.NewResponseController(w)
