@@ -48,7 +48,7 @@ added back as a learner that catches up by snapshot, then promoted):
 
   %s
 
-See "Restoring a damaged node from its peers" in docs/OPERATIONS.md.`,
+See "Restoring a damaged node from its peers" in docs/OPERATIONS.md`,
 		err, f.id, f.data, f.data, rejoinCommand(os.Args, f, peerAPIs))
 }
 
