@@ -167,6 +167,16 @@ func (l *liveness) ack(frames uint64, now time.Time) error {
 	return nil
 }
 
+// excuse restarts the wait of frames waiting at now: this process was
+// not running for a while, so the receiver's silence proves nothing.
+func (l *liveness) excuse(now time.Time) {
+	l.mu.Lock()
+	if l.sent != l.acked {
+		l.waiting = now
+	}
+	l.mu.Unlock()
+}
+
 // silence returns how long frames have waited for the receiver to show
 // life, or 0 if none waits.
 func (l *liveness) silence(now time.Time) time.Duration {
@@ -248,14 +258,27 @@ func (t *Transport) readAcks(conn net.Conn, live *liveness) error {
 
 // watch closes conn, through fail, once frames have waited longer than
 // the silence timeout for the receiver to show life, until gone closes.
+// A tick that comes late by more than half the timeout means that this
+// process was starved (of CPU, by a pause): what arrived meanwhile may
+// not have been read yet, so the wait starts again rather than ending
+// a connection that may be fine.
 func (t *Transport) watch(conn net.Conn, live *liveness, gone <-chan struct{}, p *peer, fail func(error)) {
-	ticker := time.NewTicker(max(t.timing.silence/4, time.Millisecond))
+	every := max(t.timing.silence/4, time.Millisecond)
+	ticker := time.NewTicker(every)
 	defer ticker.Stop()
+	last := time.Now()
 	for {
 		select {
 		case <-gone:
 			return
-		case now := <-ticker.C:
+		case <-ticker.C:
+			now := time.Now()
+			late := now.Sub(last) - every
+			last = now
+			if late > t.timing.silence/2 {
+				live.excuse(now)
+				continue
+			}
 			if d := live.silence(now); d > t.timing.silence {
 				p.c.silent.Add(1)
 				fail(fmt.Errorf("%w for %v", errSilent, d.Round(time.Millisecond)))
