@@ -44,8 +44,8 @@ const (
 func (n *Node) announce(ctx context.Context) {
 	self := n.advertisedAPI()
 	if self == "" {
-		n.log.Warn("the API listens on a wildcard address and this node's peer address names no host either: "+
-			"other members cannot learn this node's API URL, so followers cannot forward to it",
+		n.log.Warn("this node's API is not reachable from its peers (it listens on loopback while they are elsewhere, "+
+			"or on a wildcard address with no host in the peer address): followers cannot forward requests to it",
 			"api", n.apiURL, "peer", n.cfg.Peers[n.cfg.ID])
 		return
 	}
@@ -112,9 +112,11 @@ func (n *Node) announceOnce(ctx context.Context, self string) bool {
 }
 
 // advertisedAPI returns the API URL other nodes reach this node at: the
-// configured one, or the API listener's address, with an unspecified host
-// (the API listens on 0.0.0.0 or ::) replaced by the host of this node's
-// peer address. It returns "" when no usable host is known.
+// configured one (Config.APIURL), or the API listener's address, with an
+// unspecified host (the API listens on 0.0.0.0 or ::) replaced by the host
+// of this node's peer address. It returns "" when no usable host is known,
+// or when the API listens on loopback but the peer address is not a
+// loopback one: the peers are on other machines and cannot reach it.
 func (n *Node) advertisedAPI() string {
 	if n.cfg.APIURL != "" {
 		return n.apiURL
@@ -127,14 +129,19 @@ func (n *Node) advertisedAPI() string {
 	if err != nil {
 		return ""
 	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+	peerHost, _, _ := net.SplitHostPort(n.cfg.Peers[n.cfg.ID])
+	peerIP := net.ParseIP(peerHost)
+	peerLoopback := peerHost == "localhost" || peerIP != nil && peerIP.IsLoopback()
+	ip := net.ParseIP(host)
+	switch {
+	case host == "localhost" || ip != nil && ip.IsLoopback():
+		if !peerLoopback {
+			return ""
+		}
 		return n.apiURL
-	}
-	peerHost, _, err := net.SplitHostPort(n.cfg.Peers[n.cfg.ID])
-	if err != nil || peerHost == "" {
-		return ""
-	}
-	if ip := net.ParseIP(peerHost); ip != nil && ip.IsUnspecified() {
+	case ip == nil || !ip.IsUnspecified():
+		return n.apiURL
+	case peerHost == "" || peerIP != nil && peerIP.IsUnspecified():
 		return ""
 	}
 	return u.Scheme + "://" + net.JoinHostPort(peerHost, port)
