@@ -144,10 +144,13 @@ func TestCrash(t *testing.T) {
 // could: from a random point after the end of save number durable (saves
 // counted from the start of the log; they were fsynced before the child
 // reported them) or after the segment's header (which was fsynced before
-// the segment got its name), it either cuts the file and may add zeros or
-// garbage after the cut (blocks allocated but never written), or, as in a
-// preallocated file whose size does not change, zeros everything and may
-// put garbage at the start.
+// the segment got its name), or after the last save whose hard state is
+// the one the hard-state file holds (that file is written only once the
+// batch that ends with that save was fsynced, and possibly before the
+// child could report it), it either cuts the file and may add zeros or
+// garbage after the cut (blocks allocated but never written; a
+// preallocated file keeps its size), or, as in a preallocated file whose
+// size does not change, zeros everything and may put garbage at the start.
 func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 	t.Helper()
 	segs, _, err := listSegments(dir)
@@ -158,6 +161,10 @@ func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 		return // killed before the first segment was made
 	}
 	path := filepath.Join(dir, segs[len(segs)-1].name())
+	file, haveFile, err := readHardStateFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	saves, lo := 0, int64(-1)
 	for i, s := range segs {
 		b, err := os.ReadFile(filepath.Join(dir, s.name()))
@@ -169,10 +176,13 @@ func simulatePowerLoss(t *testing.T, dir string, durable int, rng *rand.Rand) {
 			if end > int64(len(b)) || binary.LittleEndian.Uint32(b[off+4:]) != recordCRC(b[off:], b[off+headerBytes:end]) {
 				break // the end of the records: a zero tail, or a torn one
 			}
+			synced := false
 			if recordType(b[off+8]) == recSave {
 				saves++
+				hs, _, err := decodeSave(b[off+headerBytes : end])
+				synced = err == nil && haveFile && hs == file.hs
 			}
-			if i == len(segs)-1 && (off == 0 || saves <= durable) {
+			if i == len(segs)-1 && (off == 0 || saves <= durable || synced) {
 				lo = end
 			}
 			off = end
