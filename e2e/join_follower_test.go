@@ -99,7 +99,16 @@ func (c *cluster) startWith(id int, args ...string) {
 		c.t.Fatal(err)
 	}
 	c.procs[id-1], c.logs[id-1] = cmd, log
-	c.waitHealthy(id)
+	// Longer than waitHealthy: on a loaded machine compiling raft.wasm
+	// alone can take many seconds, and a joining node answers only once
+	// it has joined.
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if resp, err := http.Get("http://" + c.apis[id-1] + "/healthz"); err == nil {
+			resp.Body.Close()
+			return
+		}
+	}
+	c.t.Fatalf("node %d did not come up; log:\n%s", id, c.log(id))
 }
 
 // waitAPIsAnnounced waits until every node's configuration lists the API
