@@ -57,8 +57,9 @@ type Config struct {
 	// incoming frame closes its connection. Zero means
 	// DefaultMaxFrameBytes, which is also the maximum.
 	MaxFrameBytes int
-	// QueueLen is the number of messages each peer's send queue holds (the
-	// delay line of Faults.Delay holds as many again). Zero means
+	// QueueLen is the number of messages each lane of each peer's send
+	// queue holds (the delay line of Faults.Delay holds as many again; the
+	// package documentation describes the lanes). Zero means
 	// DefaultQueueLen. When a queue is full, new messages are dropped and
 	// counted.
 	QueueLen int

@@ -172,6 +172,8 @@ func TestFaultsNormalised(t *testing.T) {
 		{transport.Faults{DropRate: 0.25, Delay: time.Second, Jitter: time.Millisecond, Blocked: []uint64{3, 2, 3}},
 			transport.Faults{DropRate: 0.25, Delay: time.Second, Jitter: time.Millisecond, Blocked: []uint64{2, 3}}},
 		{transport.Faults{Blocked: []uint64{}}, transport.Faults{}},
+		{transport.Faults{Stalled: []uint64{3, 3, 2}}, transport.Faults{Stalled: []uint64{2, 3}}},
+		{transport.Faults{Stalled: []uint64{}}, transport.Faults{}},
 	}
 	for _, tt := range tests {
 		a.tr.SetFaults(tt.set)
@@ -184,5 +186,10 @@ func TestFaultsNormalised(t *testing.T) {
 	a.tr.Faults().Blocked[0] = 9
 	if have := a.tr.Faults().Blocked; !slices.Equal(have, []uint64{2}) {
 		t.Errorf("Blocked changed through a returned slice: %v", have)
+	}
+	a.tr.SetFaults(transport.Faults{Stalled: []uint64{2}})
+	a.tr.Faults().Stalled[0] = 9
+	if have := a.tr.Faults().Stalled; !slices.Equal(have, []uint64{2}) {
+		t.Errorf("Stalled changed through a returned slice: %v", have)
 	}
 }

@@ -2,6 +2,8 @@ package transport_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"slices"
@@ -288,5 +290,68 @@ func TestSlowDeliveryIsNotSilence(t *testing.T) {
 	waitFor(t, "every message", func() bool { return got.len() == 10 })
 	if s := a.peerStats(t, 2); s.Silent != 0 || s.Dropped != 0 {
 		t.Errorf("stats %+v, want the connection kept and nothing dropped", s)
+	}
+}
+
+// TestVersion1Hello says hello in the protocol before acknowledgements:
+// it is answered in kind, messages are delivered and nothing else is
+// written back.
+func TestVersion1Hello(t *testing.T) {
+	checkGoroutines(t)
+	a := startNode(t, 1, listen(t), map[uint64]string{2: "127.0.0.1:9"}, func(c *transport.Config) { c.ElectionTimeout = electionTimeout })
+	conn := dial(t, a.addr)
+	if _, err := conn.Write(helloFrame("wraft", 1, 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	want := helloFrame("wraft", 1, 1, 2)
+	conn.SetReadDeadline(time.Now().Add(patience))
+	got := make([]byte, len(want))
+	if n, _ := io.ReadFull(conn, got); !bytes.Equal(got[:n], want) {
+		t.Fatalf("answer % x, want % x", got[:n], want)
+	}
+	conn.Write(messageFrame(msg(2, 1, 1)))
+	waitFor(t, "the message", func() bool { return a.inbox.len() == 1 })
+	// Several acknowledgement periods pass: nothing comes back.
+	conn.SetReadDeadline(time.Now().Add(2 * electionTimeout))
+	if n, err := conn.Read(got); n != 0 || !os.IsTimeout(err) {
+		t.Errorf("read %d bytes (%v) from a version-1 connection, want none", n, err)
+	}
+}
+
+// TestAcknowledgements speaks version 2 by hand: pings and messages are
+// acknowledged by count, pings are not delivered.
+func TestAcknowledgements(t *testing.T) {
+	checkGoroutines(t)
+	a := startNode(t, 1, listen(t), map[uint64]string{2: "127.0.0.1:9"}, func(c *transport.Config) { c.ElectionTimeout = electionTimeout })
+	conn := dial(t, a.addr)
+	conn.Write(helloFrame("wraft", transport.ProtocolVersion, 2, 1))
+	want := helloFrame("wraft", transport.ProtocolVersion, 1, 2)
+	conn.SetReadDeadline(time.Now().Add(patience))
+	got := make([]byte, len(want))
+	if n, _ := io.ReadFull(conn, got); !bytes.Equal(got[:n], want) {
+		t.Fatalf("answer % x, want % x", got[:n], want)
+	}
+	conn.Write(frame([]byte{0}))
+	conn.Write(messageFrame(msg(2, 1, 1)))
+	conn.Write(frame([]byte{0}))
+	conn.SetReadDeadline(time.Now().Add(patience))
+	for {
+		var hdr [4]byte
+		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+			t.Fatal(err)
+		}
+		p := make([]byte, binary.BigEndian.Uint32(hdr[:]))
+		if _, err := io.ReadFull(conn, p); err != nil {
+			t.Fatal(err)
+		}
+		if len(p) != 2 || p[0] != 0 || p[1] > 3 {
+			t.Fatalf("acknowledgement % x, want 00 and a count up to 3", p)
+		}
+		if p[1] == 3 {
+			break
+		}
+	}
+	if have := a.inbox.len(); have != 1 {
+		t.Errorf("delivered %d messages, want 1", have)
 	}
 }

@@ -119,6 +119,9 @@ func TestNewErrors(t *testing.T) {
 		{"frame too large", transport.Config{ID: 1, Listen: "127.0.0.1:0", MaxFrameBytes: 32 << 20}, "max frame bytes"},
 		{"queue below frame", transport.Config{ID: 1, Listen: "127.0.0.1:0", QueueBytes: 1 << 20}, "queue bytes"},
 		{"negative queue", transport.Config{ID: 1, Listen: "127.0.0.1:0", QueueLen: -1}, "queue length"},
+		{"short election timeout", transport.Config{ID: 1, Listen: "127.0.0.1:0", ElectionTimeout: time.Millisecond}, "election timeout 1ms too short"},
+		{"negative handshake timeout", transport.Config{ID: 1, Listen: "127.0.0.1:0", HandshakeTimeout: -1}, "negative handshake timeout"},
+		{"negative inbound limit", transport.Config{ID: 1, Listen: "127.0.0.1:0", MaxInboundConns: -1}, "negative inbound connection limit"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
