@@ -33,10 +33,13 @@ import (
 // change in progress) and is simply tried again.
 
 // Announcement pacing: how often a node checks its entry while it differs
-// (or cannot be fixed yet), and once it matches.
+// (or cannot be fixed yet), once it matches, and after a refusal (such as
+// an older raft.wasm that knows no update-addr change: each try costs it
+// a refused batch of inputs).
 const (
-	announceRetry = 500 * time.Millisecond
-	announceIdle  = 5 * time.Second
+	announceRetry   = 500 * time.Millisecond
+	announceIdle    = 5 * time.Second
+	announceRefused = time.Minute
 )
 
 // announce keeps this node's API URL in the configuration up to date,
@@ -50,10 +53,7 @@ func (n *Node) announce(ctx context.Context) {
 		return
 	}
 	for {
-		wait := announceIdle
-		if !n.announceOnce(ctx, self) {
-			wait = announceRetry
-		}
+		wait := n.announceOnce(ctx, self)
 		select {
 		case <-ctx.Done():
 			return
@@ -63,17 +63,17 @@ func (n *Node) announce(ctx context.Context) {
 }
 
 // announceOnce checks this node's entry in the configuration and, if its
-// API URL is not self, asks once for the change. It reports whether the
-// entry is right.
-func (n *Node) announceOnce(ctx context.Context, self string) bool {
+// API URL is not self, asks once for the change. It returns how long to
+// wait before the next check.
+func (n *Node) announceOnce(ctx context.Context, self string) time.Duration {
 	s := n.Status()
 	i := slices.IndexFunc(s.Members, func(m raft.Member) bool { return m.ID == n.cfg.ID })
 	if i < 0 {
-		return len(s.Members) > 0 // not (or no longer) a member: nothing to announce
+		return announceRetry // not (or not yet, or no longer) a member: nothing to announce
 	}
 	ra, au := ParseAddr(s.Members[i].Addr)
 	if au == self {
-		return true
+		return announceIdle
 	}
 	if ra == "" {
 		ra = n.cfg.Peers[n.cfg.ID]
@@ -89,13 +89,16 @@ func (n *Node) announceOnce(ctx context.Context, self string) bool {
 			n.log.Debug("announce the API URL: not now", "err", err)
 		case rep.Code == engine.ReplyOK:
 			n.log.Info("announced this node's API URL to the cluster", "api", self, "index", rep.Index)
+		case rep.Code == engine.ReplyInvalid:
+			n.log.Warn("the core refused to record this node's API URL; trying again later", "err", rep.Error, "in", announceRefused)
+			return announceRefused
 		default:
 			n.log.Debug("announce the API URL: not now", "code", rep.Code.String(), "err", rep.Error)
 		}
 	case s.Leader != 0:
 		base := n.apiURLOf(s, s.Leader)
 		if base == "" {
-			return false // until the leader's own announcement commits
+			return announceRetry // until the leader's own announcement commits
 		}
 		body, _ := json.Marshal(api.AddMember{ID: n.cfg.ID, Raft: ra, API: self})
 		code, ans, err := n.post(ctx, base+"/v1/members", body)
@@ -104,11 +107,15 @@ func (n *Node) announceOnce(ctx context.Context, self string) bool {
 			n.log.Debug("announce the API URL: leader unreachable", "leader", s.Leader, "err", err)
 		case code == http.StatusOK:
 			n.log.Info("announced this node's API URL to the cluster", "api", self, "leader", s.Leader)
+		case code == http.StatusBadRequest || code == http.StatusUnauthorized || code == http.StatusForbidden:
+			n.log.Warn("the leader refused to record this node's API URL; trying again later",
+				"leader", s.Leader, "status", code, "reason", replyError(ans), "in", announceRefused)
+			return announceRefused
 		default:
 			n.log.Debug("announce the API URL: not now", "status", code, "reason", replyError(ans))
 		}
 	}
-	return false
+	return announceRetry
 }
 
 // advertisedAPI returns the API URL other nodes reach this node at: the
