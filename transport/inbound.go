@@ -153,10 +153,12 @@ func (t *Transport) admit(conn net.Conn, h hello, wait time.Time) (*counters, er
 	}
 	t.mu.Lock()
 	p := t.peers[h.from]
-	for p == nil && !t.closed && h.from != t.cfg.ID && time.Now().Before(wait) {
+	for logged := false; p == nil && !t.closed && h.from != t.cfg.ID && time.Now().Before(wait); logged = true {
 		changed := t.peersChanged
 		t.mu.Unlock()
-		t.log.Info("transport: hello from a node not yet a member; waiting for it to become one", "peer", h.from, "remote", conn.RemoteAddr().String())
+		if !logged {
+			t.log.Info("transport: hello from a node not yet a member; waiting for it to become one", "peer", h.from, "remote", conn.RemoteAddr().String())
+		}
 		timer := time.NewTimer(time.Until(wait))
 		select {
 		case <-changed:
