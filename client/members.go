@@ -24,8 +24,10 @@ var (
 	// member added twice, an unknown id, the last voter removed), or it
 	// lacks the admin token (Client.Token).
 	ErrRefused = errors.New("refused")
-	// ErrOutcomeUnknown: the change did not finish in time; it may still
-	// apply. List the members to find out.
+	// ErrOutcomeUnknown: the change did not finish in time, or the node
+	// it was sent to stopped answering or broke the connection after
+	// taking it (the change is not sent again: it has no session); it may
+	// still apply. List the members to find out.
 	ErrOutcomeUnknown = errors.New("outcome unknown")
 )
 
