@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wraft/wraft/api"
 )
 
 func statusCmd() *cobra.Command {
@@ -22,14 +25,26 @@ func statusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), min(f.timeout, 5*time.Second))
-			defer cancel()
+			// Every node is asked at once, each for at most 2 s, so a frozen
+			// node costs one timeout, not one per node before it.
+			eps := c.Endpoints()
+			statuses := make([]api.Status, len(eps))
+			errs := make([]error, len(eps))
+			var wg sync.WaitGroup
+			for i, ep := range eps {
+				wg.Go(func() {
+					ctx, cancel := context.WithTimeout(context.Background(), min(f.timeout, 2*time.Second))
+					defer cancel()
+					statuses[i], errs[i] = c.Status(ctx, ep)
+				})
+			}
+			wg.Wait()
 			w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(w, "NODE\tROLE\tMEMBER\tTERM\tLEADER\tCOMMIT\tAPPLIED\tSNAPSHOT\tLOG\tALIVE\tHEALTH\tENDPOINT")
 			up := 0
-			for _, ep := range c.Endpoints() {
-				st, err := c.Status(ctx, ep)
-				if err != nil {
+			for i, ep := range eps {
+				st := statuses[i]
+				if errs[i] != nil {
 					fmt.Fprintf(w, "?\toffline\t-\t-\t-\t-\t-\t-\t-\t-\tunreachable\t%s\n", ep)
 					continue
 				}
