@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -171,14 +172,20 @@ func peerList(addrs []string) string {
 // wraftSpec runs bin/wraft node with the given core ("native" or "wasm").
 // snapEntries is its --snapshot-entries.
 func wraftSpec(bin, core string, snapEntries int) spec {
+	// Plain TCP between peers, also on a network lab's private addresses
+	// (builds before --insecure-peers allowed it without the flag).
+	insecure := nodeHasFlag(bin, "--insecure-peers")
 	return spec{
 		name: "wraft-" + core,
 		bin:  bin,
 		args: func(id int, peer, client []string, data string) []string {
-			return []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
+			args := []string{"node", "--id", strconv.Itoa(id), "--peers", peerList(peer),
 				"--api", client[id-1], "--data", data, "--core", core,
-				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn",
-				"--insecure-peers"} // plain TCP, also on a network lab's private addresses
+				"--snapshot-entries", strconv.Itoa(snapEntries), "--log-level", "warn"}
+			if insecure {
+				args = append(args, "--insecure-peers")
+			}
+			return args
 		},
 		driver: func(eps []string) (driver, error) { return newHTTPDriver(eps), nil },
 	}
@@ -217,4 +224,11 @@ func etcdSpec(bin string) spec {
 		},
 		driver: newEtcdDriver,
 	}
+}
+
+// nodeHasFlag reports whether `bin node --help` lists flag, so that the
+// harness can drive older builds of wraft too.
+func nodeHasFlag(bin, flag string) bool {
+	out, _ := exec.Command(bin, "node", "--help").CombinedOutput()
+	return strings.Contains(string(out), flag+" ")
 }
