@@ -42,6 +42,7 @@ func TestNodeRefusesPlainPeersOffLoopback(t *testing.T) {
 		{peers: "1=0.0.0.0:7001,2=127.0.0.1:7002"},
 		{peers: "1=10.0.0.11:7001,2=10.0.0.12:7001"},
 		{peers: "1=pi1.local:7001"},
+		{listen: "0.0.0.0:7001", join: "http://127.0.0.1:1"},
 		{listen: ":7004", join: "http://127.0.0.1:1"},
 		{listen: "[::]:7004", join: "http://127.0.0.1:1"},
 	} {
