@@ -153,9 +153,43 @@ func runFaults(t *testing.T, n int, core string, rounds int, faults []fault) {
 	}
 	base, _, _ := w.longestWait(w.start, outs[0].start, time.Second)
 	t.Logf("longest client wait before the first fault: %s\n%s", base.Round(time.Millisecond), table(outs))
+	if *flagStrict {
+		strict(t, w, outs)
+	}
 	c.converged()
 	w.finalReads(t, c.endpoints())
 	w.check(t)
+}
+
+// The timing goals, checked with -netfault.strict only.
+const (
+	goalWait      = 1500 * time.Millisecond // no client waits longer for a success
+	goalStall     = 500 * time.Millisecond  // a frozen or slow follower: at most one such wait per client
+	goalElection  = 400 * time.Millisecond  // a healed node carries traffic within one election timeout
+	goalStallKind = "freeze follower|slow follower"
+)
+
+// strict fails t where the outcomes miss the timing goals.
+func strict(t *testing.T, w *workload, outs []outcome) {
+	t.Helper()
+	for _, o := range outs {
+		if o.longest > goalWait {
+			t.Errorf("strict: %s (%s): client %d waited %s for a success (goal: at most %s)",
+				o.fault, o.what, o.longestBy, o.longest.Round(time.Millisecond), goalWait)
+		}
+		if o.carry > goalElection {
+			t.Errorf("strict: %s (%s): the healed node carried traffic after %s (goal: within %s, one election timeout)",
+				o.fault, o.what, o.carry.Round(time.Millisecond), goalElection)
+		}
+		if strings.Contains(goalStallKind, o.fault) {
+			for client, n := range w.waitsOver(o.start, o.end, goalStall) {
+				if n > 1 {
+					t.Errorf("strict: %s (%s): client %d waited over %s %d times (goal: at most once)",
+						o.fault, o.what, client, goalStall, n)
+				}
+			}
+		}
+	}
 }
 
 // table renders the outcomes for the log.

@@ -174,6 +174,20 @@ func (w *workload) longestWait(from, to time.Time, slow time.Duration) (longest 
 	return longest, who, over
 }
 
+// waitsOver counts, per client, the waits over d that ended in
+// [from, to).
+func (w *workload) waitsOver(from, to time.Time, d time.Duration) map[int]int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[int]int{}
+	for _, s := range w.waits {
+		if !s.to.Before(from) && s.to.Before(to) && s.to.Sub(s.from) > d {
+			out[s.client]++
+		}
+	}
+	return out
+}
+
 // finalReads reads every key through a fresh client and adds the reads
 // to the history as one more client's; then it checks that no ledger
 // lost an acknowledged write.

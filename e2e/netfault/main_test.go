@@ -13,6 +13,7 @@
 //
 //	go test -count=1 -v ./e2e/netfault
 //	go test -count=1 -v ./e2e/netfault -netfault.rounds 5 -netfault.seed 7
+//	go test -count=1 -v ./e2e/netfault -netfault.strict   # the timing goals too (quiet machine)
 package netfault
 
 import (
@@ -29,6 +30,9 @@ import (
 var (
 	flagRounds = flag.Int("netfault.rounds", 0, "rounds of every fault (0: each test's default)")
 	flagSeed   = flag.Uint64("netfault.seed", 0, "seed for fault durations, targets and delays (0: from the clock)")
+	flagStrict = flag.Bool("netfault.strict", false, "also fail on the issue's timing goals (no client waits over 1.5 s; "+
+		"a frozen or slow follower costs each client at most one wait over 500 ms; a healed node carries traffic "+
+		"within 400 ms, one election timeout): for a quiet machine, never in CI")
 )
 
 // bins holds the binaries TestMain builds once.
