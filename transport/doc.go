@@ -36,12 +36,17 @@
 // zero):
 //
 //   - The dialler writes a ping when its connection has been idle for T/2.
-//     The receiver acknowledges, every T/4, the frames it has read, pings
-//     included (and that it is alive while delivering a message blocks it).
+//     The receiver acknowledges a ping at once and otherwise, every T/4,
+//     the frames it has read, pings included, if any frame or byte came
+//     since its last acknowledgement (or a delivery blocks its reader: it
+//     is slow, not gone).
 //   - A dialler whose connection has acknowledged nothing for T while
 //     frames waited for it closes the connection (counted in
 //     PeerStats.Silent, logged as "no acknowledgement from peer") and
-//     redials.
+//     redials. On a link whose round trip is long the limit is longer:
+//     twice the smoothed round trip (first measured by the hello, then by
+//     acknowledgements) plus T/4. A dialler that was itself starved of CPU
+//     for more than T/2 restarts the wait instead.
 //   - Dials are retried with exponential backoff and jitter from 20 ms up
 //     to T/2 (at most 1 s). A dial, TLS handshake and hello exchange
 //     together may take 2T (at least 1 s, at most 5 s). When a peer's

@@ -55,7 +55,7 @@ func FuzzInbound(f *testing.F) {
 			return // admit would refuse it
 		}
 		c := &counters{}
-		err = tr.readLoop(br, &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: new(atomic.Uint64)})
+		err = tr.readLoop(br, &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: new(atomic.Uint64), pinged: make(chan struct{}, 1)})
 		if err == nil {
 			t.Fatal("readLoop ended without an error")
 		}

@@ -111,7 +111,7 @@ func (t *Transport) serveConn(tcp net.Conn) {
 	raw.SetDeadline(time.Time{})
 	ir.idle = t.timing.idle
 	t.log.Info("transport: accepted connection from peer", "peer", h.from, "remote", remote, "version", h.version)
-	in := &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: &ir.bytes}
+	in := &inbound{from: h.from, c: c, pings: h.version >= 2, bytes: &ir.bytes, pinged: make(chan struct{}, 1)}
 	if in.pings {
 		done := make(chan struct{})
 		acked := make(chan struct{})
@@ -223,6 +223,9 @@ type inbound struct {
 	bytes *atomic.Uint64
 	// busy is set while a message is being delivered.
 	busy atomic.Bool
+	// pinged asks for an acknowledgement at once: a ping came, and an
+	// idle dialler waits for its answer. Capacity 1.
+	pinged chan struct{}
 }
 
 // readLoop reads frames from br, which member in.from dialled, and
@@ -242,6 +245,10 @@ func (t *Transport) readLoop(br *bufio.Reader, in *inbound) error {
 		}
 		in.frames.Add(1)
 		if in.pings && isPing(frame) {
+			select {
+			case in.pinged <- struct{}{}:
+			default:
+			}
 			continue
 		}
 		m, err := wire.DecodeMessage(frame)
@@ -265,11 +272,11 @@ func (t *Transport) readLoop(br *bufio.Reader, in *inbound) error {
 	}
 }
 
-// ackLoop acknowledges, every timing.ackEvery, the frames read from conn,
-// if more frames or bytes have arrived since the last acknowledgement or
-// a delivery blocks the reader (so that a long frame, or a slow delivery,
-// does not look like a dead connection to the dialler), until done closes
-// or a write fails (which closes conn).
+// ackLoop acknowledges the frames read from conn at once after a ping,
+// and every timing.ackEvery if more frames or bytes have arrived since
+// the last acknowledgement or a delivery blocks the reader (so that a long
+// frame, or a slow delivery, does not look like a dead connection to the
+// dialler), until done closes or a write fails (which closes conn).
 func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 	ticker := time.NewTicker(max(t.timing.ackEvery, time.Millisecond))
 	defer ticker.Stop()
@@ -280,6 +287,7 @@ func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 		case <-done:
 			return
 		case <-ticker.C:
+		case <-in.pinged:
 		}
 		n, b := in.frames.Load(), in.bytes.Load()
 		if n == acked && b == read && !in.busy.Load() {

@@ -32,7 +32,7 @@ func (t *Transport) runPeer(ctx context.Context, p *peer) {
 	b := backoff{max: t.timing.maxBackoff}
 	failures := 0
 	for {
-		conn, err := t.dial(ctx, p)
+		conn, rtt, err := t.dial(ctx, p)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
@@ -50,11 +50,11 @@ func (t *Transport) runPeer(ctx context.Context, p *peer) {
 			}
 			continue
 		}
-		log.Info("transport: connected to peer", "failures", failures)
+		log.Info("transport: connected to peer", "failures", failures, "hello_rtt", rtt.Round(time.Microsecond))
 		failures = 0
 		b.reset()
 		p.connected.Store(true)
-		err = t.writeLoop(ctx, p, conn)
+		err = t.writeLoop(ctx, p, conn, rtt)
 		p.connected.Store(false)
 		if ctx.Err() != nil {
 			return
@@ -78,8 +78,9 @@ func refusal(err error) bool {
 	return errors.Is(err, errRefused) || errors.As(err, &verify) || errors.As(err, &alert)
 }
 
-// dial connects to p and exchanges hellos with it.
-func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, error) {
+// dial connects to p and exchanges hellos with it. It returns the time
+// the hello took to be answered, a first measure of the round trip.
+func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, t.timing.dial)
 	defer cancel()
 	nd := &net.Dialer{
@@ -88,7 +89,7 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, error) {
 	}
 	raw, err := nd.DialContext(ctx, "tcp", p.addr)
 	if err != nil {
-		return nil, fmt.Errorf("transport: dial %s: %w", p.addr, err)
+		return nil, 0, fmt.Errorf("transport: dial %s: %w", p.addr, err)
 	}
 	sc := newStallConn(raw, &t.faults, p.id)
 	var conn net.Conn = sc
@@ -103,17 +104,20 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, error) {
 		}
 		conn = tc
 	}
+	var rtt time.Duration
 	if err == nil {
+		start := time.Now()
 		err = t.exchangeHellos(conn, p)
+		rtt = time.Since(start)
 	}
 	if !stop() && err == nil {
 		err = fmt.Errorf("transport: hello to %s: %w", p.addr, ctx.Err())
 	}
 	if err != nil {
 		conn.Close()
-		return nil, err
+		return nil, 0, err
 	}
-	return conn, nil
+	return conn, rtt, nil
 }
 
 // exchangeHellos sends t's hello on conn and checks p's answer.
@@ -134,6 +138,12 @@ func (t *Transport) exchangeHellos(conn net.Conn, p *peer) error {
 // liveness tracks what an outgoing connection sent and what the receiver
 // acknowledged, to tell a silent connection from a quiet one.
 type liveness struct {
+	// base is the shortest silence that ends the connection: timing.silence.
+	base time.Duration
+	// slack is added to twice the round trip: the receiver's
+	// acknowledgement period.
+	slack time.Duration
+
 	mu sync.Mutex
 	// sent counts the frames handed to the connection, pings included;
 	// acked the frames the receiver said it read. Invariant: acked <= sent
@@ -143,13 +153,31 @@ type liveness struct {
 	// the first send after all was acknowledged, or the last
 	// acknowledgement since.
 	waiting time.Time
+	// oldest is when the oldest unacknowledged frame was sent.
+	oldest time.Time
+	// srtt is the smoothed time from sending frames to their
+	// acknowledgement: the hello's round trip at first, then moved an
+	// eighth of the way to each measure (the time from sending the
+	// oldest of the frames waiting to the acknowledgement that covers
+	// them all), as TCP smooths its round trip.
+	srtt time.Duration
+}
+
+// limit returns how long frames may wait for the receiver to show life:
+// base, or more on a link whose round trip is long (twice the round trip
+// and the acknowledgement period), so that a slow link is not taken for
+// a dead one.
+func (l *liveness) limit() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return max(l.base, 2*l.srtt+l.slack)
 }
 
 // sending records that n more frames are about to be written.
 func (l *liveness) sending(n uint64, now time.Time) {
 	l.mu.Lock()
 	if l.sent == l.acked {
-		l.waiting = now
+		l.waiting, l.oldest = now, now
 	}
 	l.sent += n
 	l.mu.Unlock()
@@ -161,6 +189,9 @@ func (l *liveness) ack(frames uint64, now time.Time) error {
 	defer l.mu.Unlock()
 	if frames > l.sent || frames < l.acked {
 		return protocolErrorf("acknowledged %d frames, having sent %d (%d acknowledged before)", frames, l.sent, l.acked)
+	}
+	if frames == l.sent && l.acked < l.sent {
+		l.srtt += (now.Sub(l.oldest) - l.srtt) / 8
 	}
 	l.acked = frames
 	l.waiting = now
@@ -195,8 +226,8 @@ var errSilent = errors.New("transport: no acknowledgement from peer")
 // It closes conn. Alongside it, one goroutine reads the receiver's
 // acknowledgements and another closes conn if they stop while frames wait
 // for them.
-func (t *Transport) writeLoop(ctx context.Context, p *peer, conn net.Conn) error {
-	var live liveness
+func (t *Transport) writeLoop(ctx context.Context, p *peer, conn net.Conn, rtt time.Duration) error {
+	live := liveness{base: t.timing.silence, slack: t.timing.ackEvery, srtt: rtt}
 	var mu sync.Mutex
 	var cause error // why the helpers closed conn
 	fail := func(err error) {
@@ -279,7 +310,7 @@ func (t *Transport) watch(conn net.Conn, live *liveness, gone <-chan struct{}, p
 				live.excuse(now)
 				continue
 			}
-			if d := live.silence(now); d > t.timing.silence {
+			if d := live.silence(now); d > live.limit() {
 				p.c.silent.Add(1)
 				fail(fmt.Errorf("%w for %v", errSilent, d.Round(time.Millisecond)))
 				return
