@@ -138,6 +138,11 @@ func testZeroedSegment(t *testing.T, core string) {
 	}
 
 	// The command it gave brings it back.
+	logPath := filepath.Join(c.dir, fmt.Sprintf("node-%d.log", victim))
+	var before int64
+	if fi, err := os.Stat(logPath); err == nil {
+		before = fi.Size()
+	}
 	log, err := os.OpenFile(filepath.Join(c.dir, fmt.Sprintf("node-%d.log", victim)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -153,6 +158,10 @@ func testZeroedSegment(t *testing.T, core string) {
 	set("after", "rejoined")
 	c.converged()
 
+	// It caught up from a snapshot: the others had compacted their logs.
+	if b, _ := os.ReadFile(logPath); !strings.Contains(string(b[min(before, int64(len(b))):]), "installed snapshot") {
+		t.Fatalf("node %d did not catch up by snapshot; log:\n%s", victim, c.log(victim))
+	}
 	aside, _ := filepath.Glob(dir + ".corrupt-*")
 	if len(aside) != 1 {
 		t.Fatalf("damaged directory not moved aside: %v", aside)
