@@ -5,7 +5,6 @@
 package engine
 
 import (
-	"bytes"
 	"errors"
 	"slices"
 
@@ -179,7 +178,7 @@ func (e *Engine) apply(ent raft.Entry) {
 	for i, rq := range e.requests {
 		// The request of this very command: another command with the same
 		// session and sequence number has another result.
-		if rq.kind == requestWrite && rq.cmd.ClientID == cmd.ClientID && rq.cmd.Seq == cmd.Seq && bytes.Equal(rq.data, ent.Data) {
+		if rq.kind == requestWrite && rq.cmd.ClientID == cmd.ClientID && rq.cmd.Seq == cmd.Seq && string(rq.data) == string(ent.Data) {
 			e.reply(rq, Reply{Code: code, Index: ent.Index, Term: ent.Term, Acks: e.node.Acks(ent.Index),
 				Found: res.Found, Value: res.Value, OK: res.OK, Error: res.Err})
 			e.requests = slices.Delete(e.requests, i, i+1)

@@ -9,10 +9,8 @@
 package kv
 
 import (
-	"bytes"
 	"errors"
 	"strconv"
-	"strings"
 )
 
 // Result.Err of a CAS that did not take effect.
@@ -65,7 +63,8 @@ var ErrSessionReused = errors.New("kv: session: sequence reused with a different
 // SessionReused reports whether r refuses a command that reused its
 // session's last sequence number with a different command.
 func (r Result) SessionReused() bool {
-	return !r.OK && strings.HasPrefix(r.Err, ErrSessionReused.Error())
+	p := ErrSessionReused.Error()
+	return !r.OK && len(r.Err) >= len(p) && r.Err[:len(p)] == p
 }
 
 // Apply applies the command c, committed at log index index, and returns its
@@ -277,9 +276,9 @@ func SameEffect(a, b Command) bool {
 	}
 	switch a.Op {
 	case OpSet:
-		return bytes.Equal(a.Value, b.Value)
+		return string(a.Value) == string(b.Value)
 	case OpCAS:
-		return bytes.Equal(a.Value, b.Value) && bytes.Equal(a.Expect, b.Expect) && a.ExpectMissing == b.ExpectMissing
+		return string(a.Value) == string(b.Value) && string(a.Expect) == string(b.Expect) && a.ExpectMissing == b.ExpectMissing
 	}
 	return true
 }
