@@ -12,7 +12,8 @@ import (
 
 // fault is one kind of fault. apply injects it, given the leader, and
 // returns the nodes that must carry traffic again after heal, a word on
-// what it did, and heal.
+// what it did, and heal, which returns once the network or the process
+// is back as it was.
 type fault struct {
 	name  string
 	apply func(c *cluster, rng *rand.Rand, leader int) (targets []int, what string, heal func())
@@ -43,7 +44,8 @@ var (
 		f := pick(c, rng, l)
 		d := time.Duration(200+rng.IntN(301)) * time.Millisecond
 		c.lab.Delay(f, d)
-		return []int{f}, fmt.Sprintf("node %d +%s", f, d), func() { c.lab.Delay(f, 0) }
+		// The heal ends when the last frame held has gone through.
+		return []int{f}, fmt.Sprintf("node %d +%s", f, d), func() { c.lab.Delay(f, 0); time.Sleep(d) }
 	}}
 	// splitLeader cuts the leader and one follower off the other three
 	// (five nodes); clients still reach both sides.
@@ -122,8 +124,8 @@ func runFaults(t *testing.T, n int, core string, rounds int, faults []fault) {
 			targets, what, heal := f.apply(c, rng, l)
 			o.what = what
 			time.Sleep(dur)
-			o.healed = time.Now()
 			heal()
+			o.healed = time.Now()
 			for _, id := range targets {
 				if _, ok := c.caughtUp(id, 30*time.Second); !ok {
 					t.Errorf("round %d, %s (%s): node %d did not carry traffic again within 30 s of the heal",

@@ -242,13 +242,14 @@ func runNetFaults(ctx context.Context, c *cluster, lab *netlab.Lab, o options, v
 				f.What = fmt.Sprintf("SIGSTOP node %d", follower)
 			case "slow follower":
 				lab.Delay(int(follower), delay)
-				heal = func() { lab.Delay(int(follower), 0) }
+				// The heal ends when the last frame held has gone through.
+				heal = func() { lab.Delay(int(follower), 0); pause(ctx, delay) }
 				f.What = fmt.Sprintf("node %d +%d ms", follower, delay.Milliseconds())
 			}
 			starts = append(starts, time.Now())
 			pause(ctx, o.netfaultDuration)
-			healed := time.Now()
 			heal()
+			healed := time.Now()
 			f.HealMs = -1
 			if caughtUp(ctx, c, f.Node, 30*time.Second) {
 				f.HealMs = ms(time.Since(healed))
