@@ -129,11 +129,14 @@ type Ticket struct {
 }
 
 // Open opens the log in opts.Dir, creating it if needed, and returns what it
-// holds. It repairs a torn tail, removes temporary files and snapshots that
-// never took effect, and falls back to the previous snapshot if the newest
-// is damaged (see the package documentation). It fails with a
-// *CorruptError, wrapping ErrCorrupt, on any other damage; with ErrLocked if
-// another WAL has the directory open.
+// holds. It repairs a torn tail (an incomplete last record of the newest
+// segment), removes temporary files and snapshots that never took effect,
+// brings a lagging hard-state file up to date, and falls back to the
+// previous snapshot if the newest is damaged (see the package
+// documentation). It fails with a *CorruptError, wrapping ErrCorrupt, on
+// any other damage, such as a segment that is missing, empty, zeroed or
+// cut, or a log behind what the hard-state file says was durable; with
+// ErrLocked if another WAL has the directory open.
 func Open(opts Options) (*WAL, State, error) {
 	if opts.Dir == "" {
 		return nil, State{}, errors.New("storage: no directory given")
