@@ -211,3 +211,34 @@ func FuzzDecodeResult(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadCommandUnchecked checks that ReadCommandUnchecked never panics,
+// that a command it accepts re-encodes to the same bytes, and that it
+// accepts everything DecodeCommand accepts, as the same command.
+func FuzzReadCommandUnchecked(f *testing.F) {
+	for _, c := range []kv.Command{
+		{Op: kv.OpSet, Key: "k", Value: []byte("v")},
+		{ClientID: 3, Seq: 4, Op: kv.OpDel, Key: "gone"},
+		{Op: kv.OpCAS, Key: "x", Value: []byte("new"), Expect: []byte("old")},
+		{ClientID: 1, Seq: 1, Op: kv.OpGet, Key: strings.Repeat("k", kv.MaxKeyBytes+1)},
+		{ClientID: 1, Seq: 1, Op: 9, Key: "k"},
+	} {
+		f.Add(kv.AppendCommand(nil, c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r := wire.NewReader(b, "kv: command")
+		c := kv.ReadCommandUnchecked(r)
+		if err := r.Done(); err != nil {
+			if _, err2 := kv.DecodeCommand(b); err2 == nil {
+				t.Fatalf("DecodeCommand accepts what ReadCommandUnchecked refuses (%v)", err)
+			}
+			return
+		}
+		if again := kv.AppendCommand(nil, c); !bytes.Equal(again, b) {
+			t.Fatalf("re-encoded: have % x, want % x", again, b)
+		}
+		if checked, err := kv.DecodeCommand(b); err == nil && !reflect.DeepEqual(checked, c) {
+			t.Fatalf("DecodeCommand gives %+v, ReadCommandUnchecked %+v", checked, c)
+		}
+	})
+}
