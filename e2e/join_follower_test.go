@@ -25,7 +25,7 @@ import (
 func TestProcessJoinThroughFollower(t *testing.T) {
 	for _, core := range []string{"wasm", "native"} {
 		t.Run(core, func(t *testing.T) {
-			c := newClusterNoPeerAPIs(t, core)
+			c := newClusterNoPeerAPIs(t, core, nil)
 			l := c.leader(0)
 			c.set("before", "1")
 			f := 1
@@ -42,8 +42,9 @@ func TestProcessJoinThroughFollower(t *testing.T) {
 }
 
 // newClusterNoPeerAPIs starts three founders, each with --api and
-// --peers but without --peer-apis, with room for a fourth node.
-func newClusterNoPeerAPIs(t *testing.T, core string) *cluster {
+// --peers but without --peer-apis (and with the flags extra returns, if
+// set), with room for a fourth node.
+func newClusterNoPeerAPIs(t *testing.T, core string, extra func(id int) []string) *cluster {
 	if testing.Short() {
 		t.Skip("process tests are not short")
 	}
@@ -63,7 +64,11 @@ func newClusterNoPeerAPIs(t *testing.T, core string) *cluster {
 	c.logs = make([]*os.File, size)
 	t.Cleanup(c.stopAll)
 	for id := 1; id <= 3; id++ {
-		c.startWith(id, "--peers", strings.Join(c.peers, ","))
+		args := []string{"--peers", strings.Join(c.peers, ",")}
+		if extra != nil {
+			args = append(args, extra(id)...)
+		}
+		c.startWith(id, args...)
 	}
 	var err error
 	if c.cl, err = client.New(endpoints); err != nil {
