@@ -47,8 +47,9 @@ const (
 func (n *Node) announce(ctx context.Context) {
 	self := n.advertisedAPI()
 	if self == "" {
-		n.log.Warn("this node's API is not reachable from its peers (it listens on loopback while they are elsewhere, "+
-			"or on a wildcard address with no host in the peer address): followers cannot forward requests to it",
+		n.log.Info("this node's API is not reachable from its peers (it listens on loopback while they are elsewhere, "+
+			"or on a wildcard address with no host in the peer address), so it does not announce it: "+
+			"followers cannot forward membership requests to it",
 			"api", n.apiURL, "peer", n.cfg.Peers[n.cfg.ID])
 		return
 	}
