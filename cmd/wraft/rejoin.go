@@ -40,7 +40,7 @@ func explainCorrupt(err error, f nodeFlags, peerAPIs map[uint64]string) error {
 wraft node: refusing to start node %d: its data directory %s is damaged.
 A node that lost part of its log may have lost entries it acknowledged and the
 vote it cast in its current term; started anyway, it could vote twice and let
-two leaders commit different entries. Nothing was changed on disk.
+two leaders commit different entries. The damaged files were left as they are.
 
 Restore it from its peers (the damaged directory is moved aside to
 %s.corrupt-<time>, not deleted; the node is removed from the cluster and
@@ -48,6 +48,7 @@ added back as a learner that catches up by snapshot, then promoted):
 
   %s
 
+(If a service manager starts the node, add --rejoin to its command there.)
 See "Restoring a damaged node from its peers" in docs/OPERATIONS.md`,
 		err, f.id, f.data, f.data, rejoinCommand(os.Args, f, peerAPIs))
 }
