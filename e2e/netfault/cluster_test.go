@@ -107,10 +107,13 @@ func (c *cluster) start(id int) {
 	c.procs[id-1], c.logs[id-1] = cmd, log
 }
 
+// waitHealthy waits until node id answers /healthz. Up to 90 s: every
+// node compiles raft.wasm when it starts, all at once on a machine that
+// may be busy.
 func (c *cluster) waitHealthy(id int) {
 	c.t.Helper()
 	hc := &http.Client{Timeout: time.Second}
-	for range 300 {
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); {
 		resp, err := hc.Get(c.endpoint(id) + "/healthz")
 		if err == nil {
 			resp.Body.Close()
@@ -118,7 +121,7 @@ func (c *cluster) waitHealthy(id int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	c.t.Fatalf("node %d did not come up; log:\n%s", id, c.log(id))
+	c.t.Fatalf("node %d did not come up within 90 s; log:\n%s", id, c.log(id))
 }
 
 func (c *cluster) log(id int) string {
