@@ -132,7 +132,9 @@ func startClusterIn(ctx context.Context, s spec, parent string, lab *netlab.Lab)
 		c.stop()
 		return nil, fmt.Errorf("%s: %w", s.name, err)
 	}
-	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Up to a minute: wraft's wasm core compiles raft.wasm as it starts,
+	// three nodes at once, on a machine that may be busy.
+	wctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	if _, err := waitLeader(wctx, c.drv); err != nil {
 		c.stop()
