@@ -27,9 +27,11 @@ func ExampleNew() {
 	}
 	defer t2.Close()
 
-	t1.Send(raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 2, Term: 4, Commit: 10})
+	// An append waits for the connection; a heartbeat that waited longer
+	// than the election timeout would be dropped as stale.
+	t1.Send(raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 4, Commit: 10})
 	m := <-got
 	fmt.Println(m.Type, "from", m.From, "to", m.To, "term", m.Term, "commit", m.Commit)
 	// Output:
-	// Heartbeat from 1 to 2 term 4 commit 10
+	// App from 1 to 2 term 4 commit 10
 }

@@ -237,9 +237,11 @@ func connected(t *testing.T, a, b *node) {
 	})
 }
 
-// msg returns a small message from one node to another, numbered by index.
+// msg returns a small message from one node to another, numbered by index:
+// an answer to an append, which (unlike a heartbeat) is never dropped as
+// stale however long it waits for a connection.
 func msg(from, to, index uint64) raft.Message {
-	return raft.Message{Type: raft.MsgHeartbeat, From: from, To: to, Term: 1, Index: index}
+	return raft.Message{Type: raft.MsgAppResp, From: from, To: to, Term: 1, Index: index}
 }
 
 // helloFrame builds a hello by hand, as the package documentation
