@@ -30,8 +30,8 @@ func localGet(apiAddr, key string) (api.Reply, error) {
 	return rep, err
 }
 
-// nodeArgs returns the flags cluster.start gives founder id (1 to 3).
-func (c *cluster) nodeArgs(id int) []string {
+// founderArgs returns the flags cluster.start gives founder id (1 to 3).
+func (c *cluster) founderArgs(id int) []string {
 	core := bins.wasm
 	if c.core == "native" {
 		core = "native"
@@ -41,16 +41,16 @@ func (c *cluster) nodeArgs(id int) []string {
 		apis = append(apis, fmt.Sprintf("%d=%s", i+1, c.apis[i]))
 	}
 	args := []string{"node", "--id", fmt.Sprint(id),
-		"--data", c.dataDir(id), "--api", c.apis[id-1],
+		"--data", c.nodeDir(id), "--api", c.apis[id-1],
 		"--admin-token", adminToken, "--core", core,
 		"--peers", strings.Join(c.peers, ","), "--peer-apis", strings.Join(apis, ",")}
 	return append(args, c.args...)
 }
 
-func (c *cluster) dataDir(id int) string { return filepath.Join(c.dir, fmt.Sprintf("node-%d", id)) }
+func (c *cluster) nodeDir(id int) string { return filepath.Join(c.dir, fmt.Sprintf("node-%d", id)) }
 
-// stop stops node id with SIGTERM and waits for it to exit.
-func (c *cluster) stop(id int) {
+// stopGracefully stops node id with SIGTERM and waits for it to exit.
+func (c *cluster) stopGracefully(id int) {
 	c.t.Helper()
 	p := c.procs[id-1]
 	p.Process.Signal(os.Interrupt)
@@ -93,10 +93,10 @@ func testZeroedSegment(t *testing.T, core string) {
 		set(fmt.Sprintf("k%03d", i), fmt.Sprintf("v%d", i))
 	}
 	c.converged()
-	c.stop(victim)
+	c.stopGracefully(victim)
 
 	// Cut the newest segment to 0 bytes.
-	dir := c.dataDir(victim)
+	dir := c.nodeDir(victim)
 	segs, err := filepath.Glob(filepath.Join(dir, "*.wal"))
 	if err != nil || len(segs) == 0 {
 		t.Fatalf("no segments in %s: %v", dir, err)
@@ -113,7 +113,7 @@ func testZeroedSegment(t *testing.T, core string) {
 	// Restarted as before, it refuses, and says what to run.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, bins.wraft, c.nodeArgs(victim)...).CombinedOutput()
+	out, err := exec.CommandContext(ctx, bins.wraft, c.founderArgs(victim)...).CombinedOutput()
 	if err == nil || ctx.Err() != nil {
 		t.Fatalf("node %d started from a zeroed segment (err %v); output:\n%s", victim, err, out)
 	}
@@ -181,7 +181,7 @@ func testZeroedSegment(t *testing.T, core string) {
 	}
 	// Restarted again with --rejoin still given, it starts from its sound
 	// data directory.
-	c.stop(victim)
+	c.stopGracefully(victim)
 	cmd = exec.Command(command[0], command[1:]...)
 	log, err = os.OpenFile(filepath.Join(c.dir, fmt.Sprintf("node-%d.log", victim)), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
