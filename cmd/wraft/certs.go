@@ -110,7 +110,8 @@ func makeCerts(out io.Writer, dir, nodesFlag, hostsFlag string, now time.Time) e
 		names := append([]string{transport.NodeName(id)}, hosts[id]...)
 		fmt.Fprintf(out, "✓ node %d: %s/{node.crt,node.key,ca.crt} for %s\n", id, nd, strings.Join(names, ", "))
 	}
-	fmt.Fprintf(out, "Start each node with --tls-cert node.crt --tls-key node.key --tls-ca ca.crt from its directory.\n")
+	fmt.Fprintf(out, "Give each node its directory: wraft node --tls-cert node.crt --tls-key node.key --tls-ca ca.crt "+
+		"(deploy/install.sh -t %s installs them)\n", filepath.Join(dir, "node-<id>"))
 	return nil
 }
 
