@@ -49,7 +49,7 @@ func (c *cluster) founderArgs(id int) []string {
 
 func (c *cluster) nodeDir(id int) string { return filepath.Join(c.dir, fmt.Sprintf("node-%d", id)) }
 
-// stopGracefully stops node id with SIGTERM and waits for it to exit.
+// stopGracefully stops node id with SIGINT and waits for it to exit.
 func (c *cluster) stopGracefully(id int) {
 	c.t.Helper()
 	p := c.procs[id-1]
