@@ -297,7 +297,7 @@ func (t *Transport) ackLoop(conn net.Conn, in *inbound, done <-chan struct{}) {
 		buf = appendAck(buf[:0], n)
 		conn.SetWriteDeadline(time.Now().Add(t.timing.silence))
 		if _, err := conn.Write(buf); err != nil {
-			conn.Close()
+			netConn(conn).Close()
 			return
 		}
 		acked = n

@@ -355,3 +355,29 @@ func TestAcknowledgements(t *testing.T) {
 		t.Errorf("delivered %d messages, want 1", have)
 	}
 }
+
+// TestStallTLS stalls a TLS link and heals it: a message sent after the
+// heal arrives. Closing the silent connection must not wait for TLS's
+// close_notify alert, which the stall holds for up to 5 s (logged, not
+// asserted).
+func TestStallTLS(t *testing.T) {
+	checkGoroutines(t)
+	p := newPKI(t, "wraft test CA", 1, 2)
+	nodes := newCluster(t, 2, func(id uint64, c *transport.Config) {
+		c.TLS = p.config(t, id)
+		c.ElectionTimeout = electionTimeout
+	})
+	a, b := nodes[0], nodes[1]
+	connected(t, a, b)
+	a.tr.SetFaults(transport.Faults{Stalled: []uint64{2}})
+	stalled := time.Now()
+	a.tr.Send(msg(1, 2, 1)) // lost with the stalled connection
+	waitFor(t, "node 1 to give up its stalled connection", func() bool { return !a.peerStats(t, 2).Connected })
+	t.Logf("node 1 gave up its stalled connection after %v", time.Since(stalled).Round(time.Millisecond))
+	a.tr.SetFaults(transport.Faults{})
+	a.tr.Send(msg(1, 2, 2))
+	waitFor(t, "the message after the heal", func() bool { return slices.Contains(b.inbox.indexes(1), 2) })
+	if !a.logs.contains("lost connection to peer", "no acknowledgement") {
+		t.Errorf("node 1's logs lack the silent connection's end:\n%s", a.logs)
+	}
+}

@@ -114,10 +114,21 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 		err = fmt.Errorf("transport: hello to %s: %w", p.addr, ctx.Err())
 	}
 	if err != nil {
+		sc.Close() // first, so that TLS sends no alert a dead peer could hold up
 		conn.Close()
 		return nil, 0, err
 	}
 	return conn, rtt, nil
+}
+
+// netConn returns the connection under conn's TLS, if any. Closing it ends
+// conn at once, where closing a TLS connection may first send an alert,
+// which a dead peer can hold up for seconds.
+func netConn(conn net.Conn) net.Conn {
+	if tc, ok := conn.(*tls.Conn); ok {
+		return tc.NetConn()
+	}
+	return conn
 }
 
 // exchangeHellos sends t's hello on conn and checks p's answer.
@@ -228,6 +239,7 @@ var errSilent = errors.New("transport: no acknowledgement from peer")
 // for them.
 func (t *Transport) writeLoop(ctx context.Context, p *peer, conn net.Conn, rtt time.Duration) error {
 	live := liveness{base: t.timing.silence, slack: t.timing.ackEvery, srtt: rtt}
+	raw := netConn(conn)
 	var mu sync.Mutex
 	var cause error // why the helpers closed conn
 	fail := func(err error) {
@@ -236,7 +248,7 @@ func (t *Transport) writeLoop(ctx context.Context, p *peer, conn net.Conn, rtt t
 			cause = err
 		}
 		mu.Unlock()
-		conn.Close()
+		raw.Close()
 	}
 	gone := make(chan struct{})
 	var helpers sync.WaitGroup
@@ -250,9 +262,10 @@ func (t *Transport) writeLoop(ctx context.Context, p *peer, conn net.Conn, rtt t
 		defer helpers.Done()
 		t.watch(conn, &live, gone, p, fail)
 	}()
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	defer func() {
 		stop()
+		raw.Close()
 		conn.Close()
 		helpers.Wait()
 	}()
