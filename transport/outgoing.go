@@ -87,7 +87,9 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 		KeepAliveConfig: t.timing.keepAliveConfig(),
 		Control:         t.timing.control,
 	}
-	raw, err := nd.DialContext(ctx, "tcp", p.addr)
+	cctx, ccancel := context.WithTimeout(ctx, p.connectTimeout(t.timing))
+	raw, err := nd.DialContext(cctx, "tcp", p.addr)
+	ccancel()
 	if err != nil {
 		return nil, 0, fmt.Errorf("transport: dial %s: %w", p.addr, err)
 	}
@@ -118,7 +120,21 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 		conn.Close()
 		return nil, 0, err
 	}
+	p.connects, p.helloRTT = 0, rtt
 	return conn, rtt, nil
+}
+
+// connectTimeout returns how long the next TCP connect to p may take. A
+// connect whose SYN is lost (the network is cut) would otherwise wait for
+// the kernel's retransmission, a second or more, after the network heals.
+// So a connect may take the election timeout, or four times the peer's
+// last hello round trip if that is longer; and since a first contact over
+// a slow link has no round trip to go by, each further attempt since the
+// last success doubles it, up to timing.dial, cycling back after four.
+func (p *peer) connectTimeout(tm timing) time.Duration {
+	d := max(tm.silence, 4*p.helloRTT) << (p.connects % 4)
+	p.connects++
+	return min(d, tm.dial)
 }
 
 // netConn returns the connection under conn's TLS, if any. Closing it ends
