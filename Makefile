@@ -40,7 +40,7 @@ demo: build
 
 ## fuzz: run every fuzzer for FUZZTIME each (fuzz-short: 2s each, part of test)
 FUZZTIME ?= 30s
-FUZZ_PKGS = ./wire ./kv ./abi ./storage ./transport ./server
+FUZZ_PKGS = ./wire ./kv ./abi ./raft ./storage ./transport ./server
 fuzz-short:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=2s
 fuzz:
