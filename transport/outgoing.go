@@ -16,7 +16,10 @@ import (
 // Fixed timing of outgoing connections; the rest follows from the
 // election timeout (see timing).
 const (
-	minBackoff       = 20 * time.Millisecond
+	minBackoff = 20 * time.Millisecond
+	// minConnect is the shortest timeout of a TCP connect: a link slower
+	// than that cannot carry Raft's heartbeats in time anyway.
+	minConnect       = 500 * time.Millisecond
 	writeTimeout     = 10 * time.Second
 	writeChunkBytes  = 256 << 10
 	writeBufferBytes = 64 << 10
@@ -128,11 +131,12 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 // connect whose SYN is lost (the network is cut) would otherwise wait for
 // the kernel's retransmission, a second or more, after the network heals.
 // So a connect may take the election timeout, or four times the peer's
-// last hello round trip if that is longer; and since a first contact over
-// a slow link has no round trip to go by, each further attempt since the
-// last success doubles it, up to timing.dial, cycling back after four.
+// last hello round trip, or minConnect, whichever is longest; and since a
+// first contact over a slow link has no round trip to go by, each further
+// attempt since the last success doubles it, up to timing.dial, cycling
+// back after four.
 func (p *peer) connectTimeout(tm timing) time.Duration {
-	d := max(tm.silence, 4*p.helloRTT) << (p.connects % 4)
+	d := max(tm.silence, 4*p.helloRTT, minConnect) << (p.connects % 4)
 	p.connects++
 	return min(d, tm.dial)
 }
