@@ -51,8 +51,8 @@
 //     to T/2 (at most 1 s). A dial, TLS handshake and hello exchange
 //     together may take 2T (at least 1 s, at most 5 s); the TCP connect
 //     alone the longest of T, four times the last hello's round trip and
-//     500 ms, doubling with each failed attempt and back after four, so
-//     that a dial whose SYN a cut network lost is soon retried. When a peer's connection to us
+//     500 ms (every fourth failed attempt the whole 2T), so that a dial
+//     whose SYN a cut network lost is soon retried. When a peer's connection to us
 //     is accepted, our dial to it is retried at once.
 //   - A vote, pre-vote, heartbeat or answer to one that waited in the queue
 //     for longer than T, or whose term is below that of a message queued

@@ -132,11 +132,15 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 // the kernel's retransmission, a second or more, after the network heals.
 // So a connect may take the election timeout, or four times the peer's
 // last hello round trip, or minConnect, whichever is longest; and since a
-// first contact over a slow link has no round trip to go by, each further
-// attempt since the last success doubles it, up to timing.dial, cycling
-// back after four.
+// first contact over a slow link has no round trip to go by, every fourth
+// attempt since the last success may take timing.dial. (The kernel resends
+// a lost SYN only after a second: a longer attempt helps nothing after a
+// cut.)
 func (p *peer) connectTimeout(tm timing) time.Duration {
-	d := max(tm.silence, 4*p.helloRTT, minConnect) << (p.connects % 4)
+	d := max(tm.silence, 4*p.helloRTT, minConnect)
+	if p.connects%4 == 3 {
+		d = tm.dial
+	}
 	p.connects++
 	return min(d, tm.dial)
 }
