@@ -129,7 +129,9 @@ func (t *Transport) Addr() net.Addr { return t.ln.Addr() }
 // message to t itself is ignored. A message to an id that is not a member,
 // one longer than MaxFrameBytes and one that finds the peer's queue full
 // are dropped and counted (see Stats); the first two are also logged, an
-// unknown destination only once. Send after Close does nothing.
+// unknown destination only once. A vote, pre-vote, heartbeat or answer to
+// one may still be dropped as stale when its turn to be written comes (see
+// the package documentation). Send after Close does nothing.
 func (t *Transport) Send(m raft.Message) {
 	if m.To == t.cfg.ID || t.ctx.Err() != nil {
 		return
