@@ -49,7 +49,7 @@ before(async () => {
   const peerList = peers.map((p, i) => `${i + 1}=127.0.0.1:${p}`).join(',');
   for (let i = 0; i < 3; i++) {
     const args = ['node', '--id', String(i + 1), '--peers', peerList, '--data', join(data, `n${i + 1}`), '--api', `127.0.0.1:${apis[i]}`];
-    args.push('--admin-token', 'test', '--core', 'native', '--unsafe-no-fsync', '--log-level', 'warn');
+    args.push('--admin-token', 'test', '--cors-origin', new URL(server.url).origin, '--core', 'native', '--unsafe-no-fsync', '--log-level', 'warn');
     const p = spawn(WRAFT, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     p.stderr?.on('data', () => {}); // drained; a node's log is not the test's
     procs.push(p);

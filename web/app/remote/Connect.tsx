@@ -1,6 +1,7 @@
 import { useSignal } from '@preact/signals';
 
 import { DEFAULT_ENDPOINTS, type Session } from './session.js';
+import { loadToken, saveToken } from './token.js';
 
 const ENDPOINTS_KEY = 'wraft-endpoints';
 
@@ -8,14 +9,14 @@ const ENDPOINTS_KEY = 'wraft-endpoints';
 export function Connect({ session }: { session: Session }) {
   const open = useSignal(false);
   const endpoints = useSignal(localStorage.getItem(ENDPOINTS_KEY) ?? DEFAULT_ENDPOINTS);
-  const token = useSignal('');
+  const token = useSignal(loadToken());
   const remote = session.remote.value;
   if (remote !== undefined) {
     return (
       <section class="panel connect" aria-label="Cluster">
         <p class="hint" data-testid="mode">
           Native cluster: {remote.store.endpoints.value.join(', ')}
-          {remote.store.token === '' ? ' (no admin token: chaos controls answer 404)' : ''}
+          {remote.store.token === '' ? ' (no admin token: chaos controls answer 401)' : ''}
         </p>
         <button type="button" onClick={() => session.disconnect()}>
           Back to the in-browser cluster
@@ -26,6 +27,7 @@ export function Connect({ session }: { session: Session }) {
   const submit = (ev: Event) => {
     ev.preventDefault();
     localStorage.setItem(ENDPOINTS_KEY, endpoints.value);
+    saveToken(token.value);
     session.connect(endpoints.value, token.value);
   };
   return (

@@ -6,6 +6,7 @@ import type { Capabilities, Dashboard } from '../ui/context.js';
 import { EndpointRouter } from './endpoints.js';
 import { eventsURL, eventText, faultsFor, parseStreamMessage, replyText, toEngineStatus, type ReplyJSON } from './protocol.js';
 import type { RemoteStore } from './store.js';
+import { adminHeaders } from './token.js';
 
 /** How long the terminal keeps retrying a command before it gives up. */
 const CLIENT_DEADLINE_MS = 60_000;
@@ -101,7 +102,7 @@ export class RemoteController implements Dashboard {
     try {
       const res = await fetch(`${origin}/v1/admin/${path}`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${this.store.token}`, 'Content-Type': 'application/json' },
+        headers: adminHeaders(this.store.token),
         body: body === undefined ? null : JSON.stringify(body),
       });
       if (res.ok) return true;
@@ -112,7 +113,7 @@ export class RemoteController implements Dashboard {
       } catch {
         // not JSON: the text as it is
       }
-      this.store.addEvent(id, `admin ${path}: HTTP ${res.status}${res.status === 404 ? ' (no --admin-token on this node?)' : ''} ${why}`.trim());
+      this.store.addEvent(id, `admin ${path}: HTTP ${res.status}${res.status === 401 ? ' (wrong or missing admin token?)' : ''} ${why}`.trim());
     } catch (err) {
       this.store.addEvent(id, `admin ${path}: ${String(err)}`);
     }
