@@ -220,7 +220,9 @@ func TestIdleConnectionsBeforeHello(t *testing.T) {
 		c.Close()
 	}
 	if before >= 0 {
-		waitFor(t, "descriptors to be released", func() bool { return openFDs() <= before })
+		// A few to spare: the nodes' own connections may be redialling
+		// (a loaded machine can starve them of acknowledgements).
+		waitFor(t, "descriptors to be released", func() bool { return openFDs() <= before+4 })
 	}
 	waitFor(t, "the refusals", func() bool { return a.tr.Stats().Refused == 50 })
 	a.tr.Send(msg(1, 2, 1))
