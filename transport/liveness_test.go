@@ -115,7 +115,9 @@ func TestStaleVotesDroppedAfterStall(t *testing.T) {
 func TestHeartbeatOvertakesAppends(t *testing.T) {
 	checkGoroutines(t)
 	lnB := listen(t) // node 2 does not answer yet
-	a := startNode(t, 1, listen(t), map[uint64]string{2: lnB.Addr().String()}, nil)
+	// A long election timeout: the heartbeat must not grow stale however
+	// slowly node 2 starts.
+	a := startNode(t, 1, listen(t), map[uint64]string{2: lnB.Addr().String()}, func(c *transport.Config) { c.ElectionTimeout = patience })
 	data := make([]byte, 256<<10)
 	for i := uint64(1); i <= 8; i++ {
 		a.tr.Send(raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 4, Index: i, Entries: []raft.Entry{{Term: 4, Index: i + 1, Data: data}}})
@@ -248,24 +250,28 @@ func TestInboundConnsCapped(t *testing.T) {
 	}
 	// Node 2's connection holds one place.
 	excess := idle - (maxConns - 1)
-	waitFor(t, "the excess connections to be refused", func() bool { return a.tr.Stats().Refused == uint64(excess) })
+	// (At least: node 2 may lose its connection, on a loaded machine, and
+	// find no room either.)
+	waitFor(t, "the excess connections to be refused", func() bool { return a.tr.Stats().Refused >= uint64(excess) })
 	if !a.logs.contains("level=WARN", "too many incoming connections") {
 		t.Errorf("logs lack the refusal for the cap:\n%s", a.logs)
 	}
 	for _, c := range idlers {
 		c.Close()
 	}
-	waitFor(t, "the others to be refused", func() bool { return a.tr.Stats().Refused == idle })
+	waitFor(t, "the others to be refused", func() bool { return a.tr.Stats().Refused >= idle })
 	a.tr.Send(msg(1, 2, 1))
 	b.tr.Send(msg(2, 1, 1))
 	waitFor(t, "messages both ways", func() bool { return a.inbox.len() == 1 && b.inbox.len() == 1 })
 }
 
 // TestSlowDeliveryIsNotSilence blocks node 2's delivery of a message for
-// several election timeouts: node 2 is slow, not gone, and node 1 keeps
-// its connection.
+// three election timeouts: node 2 is slow, not gone, and node 1 keeps its
+// connection. (The election timeout is a second, so that a loaded machine
+// does not delay acknowledgements that long.)
 func TestSlowDeliveryIsNotSilence(t *testing.T) {
 	checkGoroutines(t)
+	const electionTimeout = time.Second
 	lns := []net.Listener{listen(t), listen(t)}
 	peers := map[uint64]string{1: lns[0].Addr().String(), 2: lns[1].Addr().String()}
 	a := startNode(t, 1, lns[0], peers, func(c *transport.Config) { c.ElectionTimeout = electionTimeout })
@@ -284,12 +290,12 @@ func TestSlowDeliveryIsNotSilence(t *testing.T) {
 	defer b.Close()
 	a.tr.Send(msg(1, 2, 1))
 	waitFor(t, "the first message to be read", func() bool { return a.peerStats(t, 2).Sent == 1 })
-	for i := uint64(2); i <= 10; i++ {
+	for i := uint64(2); i <= 7; i++ {
 		a.tr.Send(raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 1, Index: i})
 		time.Sleep(electionTimeout / 2)
 	}
 	close(release)
-	waitFor(t, "every message", func() bool { return got.len() == 10 })
+	waitFor(t, "every message", func() bool { return got.len() == 7 })
 	if s := a.peerStats(t, 2); s.Silent != 0 || s.Dropped != 0 {
 		t.Errorf("stats %+v, want the connection kept and nothing dropped", s)
 	}
