@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"net"
 	"os"
 	"sync"
@@ -139,10 +140,10 @@ func (s *stallConn) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	n, err := s.Conn.Read(b)
-	if n > 0 {
-		// Bytes that a read already under way returns during a stall wait
-		// for its end (or for Close), whatever the deadline: returning
-		// them with a timeout would lose them.
+	if n > 0 || (err != nil && !errors.Is(err, os.ErrDeadlineExceeded)) {
+		// Bytes, or the peer's closing, that a read already under way
+		// returns during a stall wait for its end (or for Close), whatever
+		// the deadline: returning bytes with a timeout would lose them.
 		if werr := s.wait(noDeadline); werr != nil {
 			return 0, werr
 		}
