@@ -124,7 +124,7 @@ func (n *Node) requireAdmin(h http.Handler) http.Handler {
 		if mutating(r) && !strings.HasPrefix(r.URL.Path, "/v1/kv/") && !n.authorized(r) {
 			n.log.Debug("refused a request without the admin token", "method", r.Method, "path", r.URL.Path, "from", r.RemoteAddr)
 			writeJSON(w, http.StatusUnauthorized, api.Reply{Code: "unauthorized", Error: "server: " + r.Method + " " + r.URL.Path +
-				" needs the admin token: Authorization: Bearer <token> (see " + AdminTokenFile + " in the node's data directory)"})
+				" needs the admin token: Authorization: Bearer <token>, with the node's --admin-token or the one it keeps in DATA/" + AdminTokenFile})
 			return
 		}
 		h.ServeHTTP(w, r)
