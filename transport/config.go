@@ -80,6 +80,11 @@ type Config struct {
 	// still in their handshake included; one more is closed at once. Zero
 	// means DefaultMaxInboundConns.
 	MaxInboundConns int
+	// APIURL is the URL of this node's HTTP API, which every hello this
+	// node sends as a dialler announces to the peer it reaches (see
+	// Transport.PeerAPIs). Empty announces none. It may be at most
+	// wire.MaxAddrBytes long; the transport does not otherwise check it.
+	APIURL string
 	// Logger receives the transport's logs. Nil discards them.
 	Logger *slog.Logger
 }
@@ -98,6 +103,9 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Peers = peers
+	if len(c.APIURL) > wire.MaxAddrBytes {
+		return c, fmt.Errorf("transport: API URL of %d bytes is longer than %d", len(c.APIURL), wire.MaxAddrBytes)
+	}
 	switch {
 	case c.MaxFrameBytes == 0:
 		c.MaxFrameBytes = DefaultMaxFrameBytes

@@ -76,11 +76,16 @@
 //	u8        protocol version, ProtocolVersion (2)
 //	uvarint   sender id
 //	uvarint   receiver id: the member the dialler means to reach
+//	string    optional: the dialler's API URL (Config.APIURL), a uvarint
+//	          length (1 to wire.MaxAddrBytes) and its bytes; version 2 only
 //
-// (uvarint as package wire defines it, at most 64 bytes in all). The
-// receiver checks the hello and answers with a hello of its own, of the
-// same version, its id as sender and the dialler's as receiver, or closes
-// the connection. After that the dialler sends frames of two kinds:
+// (uvarint as package wire defines it, at most 64+wire.MaxAddrBytes bytes
+// in all). The receiver checks the hello and answers with a hello of its
+// own, of the same version, its id as sender and the dialler's as
+// receiver and no API URL, or closes the connection. It remembers the API
+// URL of an accepted hello as its sender's (Transport.PeerAPIs): that is
+// how every member's API URL reaches the leader, over the cluster's own,
+// identity-checked channel, without any HTTP credential. After that the dialler sends frames of two kinds:
 //
 //	message   encoded by wire.AppendMessage, whose first byte is wire.Version (never 0)
 //	ping      one byte, 0
@@ -93,7 +98,10 @@
 // and acknowledgements: it answers with version 1 and sends nothing more.
 // A dialler sends version 2 and wants a version-2 answer, so a node of
 // this version cannot reach one of the previous version: upgrade a whole
-// cluster together.
+// cluster together. A receiver accepts a version-2 hello with or without
+// an API URL; a receiver of a release before the API URL refuses a hello
+// that carries one, so such a release too must be upgraded cluster-wide
+// (or run with no API URL announced).
 //
 // # Who is accepted
 //

@@ -26,8 +26,9 @@ const (
 	// frameHeaderBytes is the size of a frame's length prefix.
 	frameHeaderBytes = 4
 	// maxHelloBytes limits a hello frame: magic, version and two uvarints
-	// need at most 26 bytes.
-	maxHelloBytes = 64
+	// need at most 26 bytes, the optional API URL at most 2 more for its
+	// length and wire.MaxAddrBytes.
+	maxHelloBytes = 64 + wire.MaxAddrBytes
 	// maxAckBytes limits an acknowledgement frame.
 	maxAckBytes = 16
 	// controlByte opens a ping or an acknowledgement; a message opens with
@@ -73,6 +74,10 @@ type hello struct {
 	version byte   // the protocol version
 	from    uint64 // the sender's id
 	to      uint64 // the id the sender expects at the other end
+	// api is the URL of the sender's HTTP API (Config.APIURL), or "" if
+	// it announces none. Only a hello of version 2 or later carries one,
+	// as an optional trailing field; an empty one is not sent.
+	api string
 }
 
 // appendHello appends h as a whole frame, length prefix included.
@@ -83,6 +88,9 @@ func appendHello(b []byte, h hello) []byte {
 	b = append(b, h.version)
 	b = wire.AppendUvarint(b, h.from)
 	b = wire.AppendUvarint(b, h.to)
+	if h.api != "" && h.version >= 2 {
+		b = wire.AppendString(b, h.api)
+	}
 	binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-frameHeaderBytes))
 	return b
 }
@@ -98,6 +106,12 @@ func parseHello(p []byte) (hello, error) {
 		return hello{}, protocolErrorf("hello has protocol version %d, want %d to %d", v, minProtocolVersion, ProtocolVersion)
 	}
 	h := hello{version: v, from: r.Uvarint(), to: r.Uvarint()}
+	if r.Err() == nil && v >= 2 && r.Len() > 0 {
+		at := r.Offset()
+		if h.api = r.String("API URL", wire.MaxAddrBytes); r.Err() == nil && h.api == "" {
+			r.Invalid(at, "empty API URL (it is left out instead)")
+		}
+	}
 	if err := r.Done(); err != nil {
 		return hello{}, &protocolError{msg: "bad hello", err: err}
 	}

@@ -90,26 +90,72 @@ func FuzzAck(f *testing.F) {
 	})
 }
 
-// FuzzHello checks that hellos round-trip and that parseHello never
-// panics.
+// FuzzHello checks that hellos, with or without an API URL, round-trip,
+// and that parseHello never panics and accepts only what appendHello
+// writes.
 func FuzzHello(f *testing.F) {
-	f.Add(uint64(1), uint64(2), []byte("wraft\x01\x01\x02"))
-	f.Add(uint64(1<<64-1), uint64(0), []byte("wraft\x02"))
-	f.Fuzz(func(t *testing.T, from, to uint64, payload []byte) {
-		b := appendHello(nil, hello{version: ProtocolVersion, from: from, to: to})
+	f.Add(uint64(1), uint64(2), "", []byte("wraft\x01\x01\x02"))
+	f.Add(uint64(1<<64-1), uint64(0), "", []byte("wraft\x02"))
+	f.Add(uint64(3), uint64(1), "http://10.0.0.3:8003", []byte("wraft\x02\x03\x01\x14http://10.0.0.3:8003"))
+	f.Add(uint64(3), uint64(1), "https://n3.example", []byte("wraft\x02\x03\x01\x00"))                   // empty API URL: refused
+	f.Add(uint64(3), uint64(1), "x", []byte("wraft\x01\x03\x01\x01x"))                                   // version 1 carries none
+	f.Add(uint64(3), uint64(1), "x", []byte("wraft\x02\x03\x01\x80\x08"))                                // 1024 bytes announced, none there
+	f.Add(uint64(3), uint64(1), "x", append([]byte("wraft\x02\x03\x01\x81\x08"), make([]byte, 1025)...)) // too long
+	f.Fuzz(func(t *testing.T, from, to uint64, api string, payload []byte) {
+		if len(api) > wire.MaxAddrBytes {
+			api = api[:wire.MaxAddrBytes]
+		}
+		want := hello{version: ProtocolVersion, from: from, to: to, api: api}
+		b := appendHello(nil, want)
 		if n := binary.BigEndian.Uint32(b); int(n) != len(b)-frameHeaderBytes || n > maxHelloBytes {
 			t.Fatalf("hello frame length %d for %d bytes", n, len(b))
 		}
 		h, err := readHello(bufio.NewReader(bytes.NewReader(b)))
-		if err != nil || h != (hello{version: ProtocolVersion, from: from, to: to}) {
-			t.Fatalf("have %+v, %v, want {%d %d}, nil", h, err, from, to)
+		if err != nil || h != want {
+			t.Fatalf("have %+v, %v, want %+v, nil", h, err, want)
 		}
 		if h, err := parseHello(payload); err == nil {
+			if len(h.api) > wire.MaxAddrBytes || h.version < 2 && h.api != "" {
+				t.Fatalf("accepted % x as %+v", payload, h)
+			}
 			if again := appendHello(nil, h)[frameHeaderBytes:]; !bytes.Equal(again, payload) {
 				t.Fatalf("accepted % x, which re-encodes as % x", payload, again)
 			}
 		}
 	})
+}
+
+// TestParseHelloAPI: the API URL is an optional trailing field of a
+// version-2 hello; an empty, truncated or too long one, or one in a
+// version-1 hello, is refused.
+func TestParseHelloAPI(t *testing.T) {
+	long := string(make([]byte, wire.MaxAddrBytes))
+	for _, tc := range []struct {
+		payload string
+		api     string // "" with ok: accepted without one
+		ok      bool
+	}{
+		{"wraft\x02\x03\x01", "", true},
+		{"wraft\x01\x03\x01", "", true},
+		{"wraft\x02\x03\x01\x14http://10.0.0.3:8003", "http://10.0.0.3:8003", true},
+		{"wraft\x02\x03\x01\x80\x08" + long, long, true},
+		{"wraft\x02\x03\x01\x81\x08" + long + "x", "", false},
+		{"wraft\x02\x03\x01\x00", "", false},
+		{"wraft\x02\x03\x01\x05http", "", false},
+		{"wraft\x02\x03\x01\x04httpx", "", false},
+		{"wraft\x01\x03\x01\x01x", "", false},
+	} {
+		h, err := parseHello([]byte(tc.payload))
+		if (err == nil) != tc.ok || err == nil && h.api != tc.api {
+			t.Errorf("% x: have %q, %v; want %q, ok %v", tc.payload, h.api, err, tc.api, tc.ok)
+		}
+		if err != nil && !errors.Is(err, errProtocol) {
+			t.Errorf("% x: error %v is not a protocol error", tc.payload, err)
+		}
+	}
+	if b := appendHello(nil, hello{version: ProtocolVersion, from: 1<<64 - 1, to: 1<<64 - 1, api: long}); len(b)-frameHeaderBytes > maxHelloBytes {
+		t.Errorf("longest hello: %d bytes, over maxHelloBytes %d", len(b)-frameHeaderBytes, maxHelloBytes)
+	}
 }
 
 func TestReadFrameGrowsAsDataArrives(t *testing.T) {

@@ -175,6 +175,10 @@ func (t *Transport) admit(conn net.Conn, h hello, wait time.Time) (*counters, er
 	}
 	old := t.inbound[h.from]
 	t.inbound[h.from] = conn
+	if h.api != "" && t.apis[h.from] != h.api {
+		t.apis[h.from] = h.api
+		t.log.Info("transport: peer announced its API URL", "peer", h.from, "api", h.api)
+	}
 	t.mu.Unlock()
 	if old != nil {
 		old.Close()

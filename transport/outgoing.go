@@ -155,9 +155,10 @@ func netConn(conn net.Conn) net.Conn {
 	return conn
 }
 
-// exchangeHellos sends t's hello on conn and checks p's answer.
+// exchangeHellos sends t's hello, which announces t's API URL, on conn
+// and checks p's answer.
 func (t *Transport) exchangeHellos(conn net.Conn, p *peer) error {
-	if _, err := conn.Write(appendHello(nil, hello{version: ProtocolVersion, from: t.cfg.ID, to: p.id})); err != nil {
+	if _, err := conn.Write(appendHello(nil, hello{version: ProtocolVersion, from: t.cfg.ID, to: p.id, api: t.cfg.APIURL})); err != nil {
 		return fmt.Errorf("transport: send hello to %s: %w", p.addr, err)
 	}
 	h, err := readHello(bufio.NewReaderSize(conn, maxHelloBytes+frameHeaderBytes))

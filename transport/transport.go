@@ -55,6 +55,10 @@ type Transport struct {
 	// inbound holds the connection each member dialled to t, once its hello
 	// was accepted; a new one from the same member replaces it.
 	inbound map[uint64]net.Conn
+	// apis holds the API URL each member's latest accepted hello
+	// announced, if it announced one; a member removed by SetPeers is
+	// forgotten.
+	apis map[uint64]string
 	// unknown holds the destinations of Send that were not members and have
 	// been logged, so that each is logged once.
 	unknown map[uint64]bool
@@ -113,6 +117,7 @@ func newTransport(cfg Config, deliver func(raft.Message)) *Transport {
 		log:          cfg.Logger,
 		peers:        map[uint64]*peer{},
 		inbound:      map[uint64]net.Conn{},
+		apis:         map[uint64]string{},
 		unknown:      map[uint64]bool{},
 		peersChanged: make(chan struct{}),
 	}
@@ -199,6 +204,7 @@ func (t *Transport) SetPeers(peers map[uint64]string) error {
 		stopped = append(stopped, p)
 		delete(t.peers, id)
 		if !ok {
+			delete(t.apis, id)
 			if c := t.inbound[id]; c != nil {
 				conns = append(conns, c)
 				delete(t.inbound, id)
@@ -222,6 +228,18 @@ func (t *Transport) SetPeers(peers map[uint64]string) error {
 		p.stop()
 	}
 	return nil
+}
+
+// PeerAPIs returns the API URL that each member announced in the hello
+// of its latest connection to t that t accepted (Config.APIURL on its
+// side), for the members that announced one. The transport checks only
+// the sender's identity (with TLS, its certificate) and the URL's length:
+// the caller must check that it is a URL. A member removed by SetPeers is
+// left out; one whose node stops announcing keeps its last URL.
+func (t *Transport) PeerAPIs() map[uint64]string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return maps.Clone(t.apis)
 }
 
 // Stats returns t's counters and the state of its connections.

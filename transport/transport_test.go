@@ -375,7 +375,7 @@ func TestRefusedHello(t *testing.T) {
 		{"other version", helloFrame("wraft", 3, 2, 1), "protocol version 3"},
 		{"trailing bytes", frame(append(helloFrame("wraft", 1, 2, 1)[4:], 0)), "bad hello"},
 		{"truncated", frame([]byte("wraft\x01\x02")), "bad hello"},
-		{"long hello", frame(make([]byte, 65)), "frame too large (65 > 64 bytes)"},
+		{"long hello", frame(make([]byte, 1089)), "frame too large (1089 > 1088 bytes)"}, // 64 + wire.MaxAddrBytes
 		{"no hello", nil, "EOF"},
 	}
 	for _, tt := range tests {
