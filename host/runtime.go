@@ -8,6 +8,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wraft/wraft/abi"
@@ -96,7 +97,7 @@ func (r *Runtime) instantiate(ctx context.Context) (api.Module, *tail, error) {
 	// give WASI a fixed clock and a deterministic random source, so
 	// nothing nondeterministic reaches the module.
 	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions("_initialize").WithStderr(stderr)
-	mod, err := r.rt.InstantiateModule(ctx, r.compiled, cfg)
+	mod, err := r.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator), r.compiled, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("host: instantiate raft.wasm: %w%s", err, stderr.suffix())
 	}
