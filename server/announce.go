@@ -2,48 +2,53 @@ package server
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"fmt"
 	"net"
-	"net/http"
 	"net/url"
-	"slices"
+	"strings"
 	"time"
 
-	"github.com/wraft/wraft/api"
 	"github.com/wraft/wraft/engine"
 	"github.com/wraft/wraft/raft"
+	"github.com/wraft/wraft/wire"
 )
 
 // Every member's API URL travels with the configuration (raft.Member's
 // Addr, see FormatAddr), so that a follower can forward membership
 // requests to the leader, and name it, without --peer-apis. No node is
-// told the others' API URLs: each announces its own. The bootstrap
-// configuration from --peers (the same on every node) carries only what
-// --peer-apis gives, so a node whose entry lacks its API URL, or names
-// another, asks for an update-addr change (raft.ConfUpdateAddr) that
-// keeps its peer address and role:
+// told the others' API URLs: each announces its own in the hello of every
+// connection it dials to a peer (transport.Config.APIURL), over the
+// cluster's own channel (mutual TLS when configured, with the sender's
+// identity checked), so that no operator secret such as the admin token
+// is involved. The bootstrap configuration from --peers (the same on
+// every node) carries only what --peer-apis gives; the leader brings it
+// up to date with update-addr changes (raft.ConfUpdateAddr), which keep a
+// member's peer address and role:
 //
-//   - the leader proposes it for itself;
-//   - a follower or learner posts its member record to the leader's API
-//     (POST /v1/members, which updates the API URL of a member already at
-//     that peer address), once it knows that URL, which it does as soon as
-//     the leader's own announcement has committed.
+//   - for itself, with its own advertised API URL;
+//   - for every other member whose connection to it announced an API URL
+//     (transport.Transport.PeerAPIs) other than the configuration's.
 //
-// Changes go one at a time, so an announcement can meet 409 (another
-// change in progress) and is simply tried again.
+// Changes go one at a time: a check proposes at most one and waits for
+// it, and the next check comes announceRetry later. An announced URL that
+// is not an http or https URL, or would make the member's Addr longer
+// than wire.MaxAddrBytes, is logged once and ignored. A member no longer
+// in the configuration is never changed; a follower proposes nothing.
 
-// Announcement pacing: how often a node checks its entry while it differs
-// (or cannot be fixed yet), once it matches, and after a refusal (such as
-// an older raft.wasm that knows no update-addr change: each try costs it
-// a refused batch of inputs).
+// Announcement pacing: how often the leader checks the configuration
+// after a change (or a failure to make one), when nothing needs changing,
+// and after the core refused a change (such as an older raft.wasm that
+// knows no update-addr change: each try costs it a refused batch of
+// inputs).
 const (
 	announceRetry   = 500 * time.Millisecond
-	announceIdle    = 5 * time.Second
+	announceIdle    = time.Second
 	announceRefused = time.Minute
 )
 
-// announce keeps this node's API URL in the configuration up to date,
-// until ctx ends.
+// announce keeps the API URLs in the configuration up to date with what
+// the members announce while this node leads, until ctx ends.
 func (n *Node) announce(ctx context.Context) {
 	self := n.advertisedAPI()
 	if self == "" {
@@ -51,10 +56,10 @@ func (n *Node) announce(ctx context.Context) {
 			"or on a wildcard address with no host in the peer address), so it does not announce it: "+
 			"followers cannot forward membership requests to it",
 			"api", n.apiURL, "peer", n.cfg.Peers[n.cfg.ID])
-		return
 	}
+	ignored := map[uint64]string{} // the invalid URL last logged, by member
 	for {
-		wait := n.announceOnce(ctx, self)
+		wait := n.announceOnce(ctx, self, ignored)
 		select {
 		case <-ctx.Done():
 			return
@@ -63,60 +68,71 @@ func (n *Node) announce(ctx context.Context) {
 	}
 }
 
-// announceOnce checks this node's entry in the configuration and, if its
-// API URL is not self, asks once for the change. It returns how long to
-// wait before the next check.
-func (n *Node) announceOnce(ctx context.Context, self string) time.Duration {
+// announceOnce, on the leader, proposes an update-addr change for the
+// first member whose API URL in the configuration differs from the one
+// it announced (self for this node; "" announces none), and waits for it.
+// Ignored holds the invalid announced URLs already logged. It returns how
+// long to wait before the next check.
+func (n *Node) announceOnce(ctx context.Context, self string, ignored map[uint64]string) time.Duration {
 	s := n.Status()
-	i := slices.IndexFunc(s.Members, func(m raft.Member) bool { return m.ID == n.cfg.ID })
-	if i < 0 {
-		return announceRetry // not (or not yet, or no longer) a member: nothing to announce
+	if s.Role != raft.RoleLeader {
+		return announceRetry
 	}
-	ra, au := ParseAddr(s.Members[i].Addr)
-	if au == self {
-		return announceIdle
-	}
-	if ra == "" {
-		ra = n.cfg.Peers[n.cfg.ID]
-	}
-	switch {
-	case s.Role == raft.RoleLeader:
+	announced := n.tr.PeerAPIs()
+	announced[n.cfg.ID] = self
+	for _, m := range s.Members {
+		ra, au := ParseAddr(m.Addr)
+		want := announced[m.ID]
+		if want == "" || want == au {
+			continue
+		}
+		if ra == "" {
+			ra = n.cfg.Peers[m.ID]
+		}
+		addr := FormatAddr(ra, want)
+		if err := checkAnnounced(ra, want, addr); err != nil {
+			if ignored[m.ID] != want {
+				ignored[m.ID] = want
+				n.log.Warn("ignored the API URL a member announced", "member", m.ID, "api", want, "err", err)
+			}
+			continue
+		}
 		ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 		defer cancel()
 		rep, _, err := n.submit(ctx, engine.ChangeMembers{Change: raft.ConfChange{
-			Type: raft.ConfUpdateAddr, NodeID: n.cfg.ID, Addr: FormatAddr(ra, self)}})
+			Type: raft.ConfUpdateAddr, NodeID: m.ID, Addr: addr}})
 		switch {
 		case err != nil:
-			n.log.Debug("announce the API URL: not now", "err", err)
+			n.log.Debug("record an announced API URL: not now", "member", m.ID, "err", err)
 		case rep.Code == engine.ReplyOK:
-			n.log.Info("announced this node's API URL to the cluster", "api", self, "index", rep.Index)
+			n.log.Info("recorded the API URL a member announced", "member", m.ID, "api", want, "index", rep.Index)
 		case rep.Code == engine.ReplyInvalid:
-			n.log.Warn("the core refused to record this node's API URL; trying again later", "err", rep.Error, "in", announceRefused)
+			n.log.Warn("the core refused to record an announced API URL; trying again later",
+				"member", m.ID, "api", want, "err", rep.Error, "in", announceRefused)
 			return announceRefused
 		default:
-			n.log.Debug("announce the API URL: not now", "code", rep.Code.String(), "err", rep.Error)
+			n.log.Debug("record an announced API URL: not now", "member", m.ID, "code", rep.Code.String(), "err", rep.Error)
 		}
-	case s.Leader != 0:
-		base := n.apiURLOf(s, s.Leader)
-		if base == "" {
-			return announceRetry // until the leader's own announcement commits
-		}
-		body, _ := json.Marshal(api.AddMember{ID: n.cfg.ID, Raft: ra, API: self})
-		code, ans, err := n.post(ctx, base+"/v1/members", body)
-		switch {
-		case err != nil:
-			n.log.Debug("announce the API URL: leader unreachable", "leader", s.Leader, "err", err)
-		case code == http.StatusOK:
-			n.log.Info("announced this node's API URL to the cluster", "api", self, "leader", s.Leader)
-		case code == http.StatusBadRequest || code == http.StatusUnauthorized || code == http.StatusForbidden:
-			n.log.Warn("the leader refused to record this node's API URL; trying again later",
-				"leader", s.Leader, "status", code, "reason", replyError(ans), "in", announceRefused)
-			return announceRefused
-		default:
-			n.log.Debug("announce the API URL: not now", "status", code, "reason", replyError(ans))
-		}
+		return announceRetry
 	}
-	return announceRetry
+	return announceIdle
+}
+
+// checkAnnounced reports why the API URL api that a member with peer
+// address raftAddr announced cannot be recorded as its Addr addr, or nil.
+func checkAnnounced(raftAddr, api, addr string) error {
+	switch {
+	case raftAddr == "":
+		return errors.New("server: the member's peer address is unknown")
+	case len(addr) > wire.MaxAddrBytes:
+		return fmt.Errorf("server: the member's address would be %d bytes, over %d", len(addr), wire.MaxAddrBytes)
+	case strings.IndexFunc(api, func(r rune) bool { return r <= ' ' || r >= 0x7f }) >= 0:
+		return errors.New("server: the API URL holds a space, a control character or a non-ASCII character")
+	}
+	if norm, err := normalizeAPI(api); err != nil || norm != api || !strings.Contains(api, "://") {
+		return errors.New("server: not an API URL (http://host:port or https://host:port)")
+	}
+	return nil
 }
 
 // advertisedAPI returns the API URL other nodes reach this node at: the
@@ -127,6 +143,9 @@ func (n *Node) announceOnce(ctx context.Context, self string) time.Duration {
 // loopback one: the peers are on other machines and cannot reach it.
 func (n *Node) advertisedAPI() string {
 	if n.cfg.APIURL != "" {
+		if norm, err := normalizeAPI(n.apiURL); err == nil {
+			return norm // as POST /v1/members would record it
+		}
 		return n.apiURL
 	}
 	u, err := url.Parse(n.apiURL)

@@ -12,9 +12,9 @@ import (
 )
 
 // startNodes starts a three-node cluster on 127.0.0.1 whose nodes are
-// told no API URL but their own; apiURL, if set, returns the API URL node
-// id announces (Config.APIURL).
-func startNodes(t *testing.T, apiURL func(id uint64) string) *cluster {
+// told no API URL but their own; tweak, if set, changes node id's Config
+// (such as its APIURL, the API URL it announces) before it starts.
+func startNodes(t *testing.T, tweak func(id uint64, cfg *server.Config)) *cluster {
 	t.Helper()
 	c := &cluster{t: t, peers: map[uint64]string{}, nodes: map[uint64]*server.Node{}, cfgs: map[uint64]server.Config{}}
 	t.Cleanup(c.stopAll)
@@ -30,8 +30,8 @@ func startNodes(t *testing.T, apiURL func(id uint64) string) *cluster {
 	for id := uint64(1); id <= 3; id++ {
 		cfg := server.Config{ID: id, Peers: c.peers, Listener: lns[id], API: "127.0.0.1:0", DataDir: t.TempDir(),
 			NewCore: host.Native, CoreName: "native", AdminToken: testToken, NoSync: true, Logger: testLogger()}
-		if apiURL != nil {
-			cfg.APIURL = apiURL(id)
+		if tweak != nil {
+			tweak(id, &cfg)
 		}
 		cfg.Engine.Raft.ElectionTicks = 20
 		cfg.Engine.Raft.HeartbeatTicks = 2
@@ -98,11 +98,11 @@ func TestAnnounceAPIs(t *testing.T) {
 // API URL, which a joining node then asks directly.
 func TestMembersFollowerCannotForward(t *testing.T) {
 	dead := "http://" + freeAddr(t) // nothing listens there
-	c := startNodes(t, func(uint64) string { return dead })
+	c := startNodes(t, func(_ uint64, cfg *server.Config) { cfg.APIURL = dead })
 	l := c.waitLeader()
 	f := c.follower(l)
-	// The followers cannot announce theirs (they post to the leader's
-	// API), but the leader's own announcement reaches them.
+	// Every node announces the dead URL; the leader's own announcement
+	// reaches the followers.
 	for i := 0; ; i++ {
 		if c.apiOf(f, l) == dead {
 			break
@@ -129,4 +129,71 @@ func (c *cluster) apiOf(at, id uint64) string {
 		}
 	}
 	return ""
+}
+
+// TestAnnounceAPIsOwnTokens (issue 16 item 8): nodes that each have their
+// own admin token (as nodes started without a shared --admin-token do)
+// still learn every member's API URL, since it travels over the peer
+// transport and needs no token; a follower then forwards a membership
+// request to the leader (which judges the client's token itself), and
+// one it may not forward is answered 503 not-leader with the leader's
+// API URL.
+func TestAnnounceAPIsOwnTokens(t *testing.T) {
+	apis := map[uint64]string{}
+	c := startNodes(t, func(id uint64, cfg *server.Config) {
+		addr := freeAddr(t)
+		cfg.API, cfg.APIURL = addr, "http://"+addr
+		cfg.AdminToken = "token-of-node-" + strconv.FormatUint(id, 10)
+		apis[id] = cfg.APIURL
+	})
+	l := c.waitLeader()
+	var have []string
+	for i := 0; ; i++ { // 30 s at most
+		have = have[:0]
+		ok := true
+		for _, id := range c.ids() {
+			ms := decodeMembers(t, do(t, http.MethodGet, c.url(id, "/v1/members?local"), nil))
+			for _, m := range ms.Members {
+				have = append(have, strconv.FormatUint(id, 10)+":"+strconv.FormatUint(m.ID, 10)+"="+m.API)
+				if m.API != apis[m.ID] {
+					ok = false
+				}
+			}
+			if len(ms.Members) != 3 {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		if i == 600 {
+			t.Fatalf("API URLs never all announced: have %q (node:member=api), want %v", have, apis)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	f := c.follower(l)
+	own := "Bearer " + c.cfgs[f].AdminToken
+	// Forwarded: the follower accepts its own token, the leader does not.
+	req, err := http.NewRequest(http.MethodDelete, c.url(f, "/v1/members/"+strconv.FormatUint(f, 10)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", own)
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if by := resp.Header.Get("X-Wraft-Answered-By"); resp.StatusCode != http.StatusUnauthorized || by != strconv.FormatUint(l, 10) {
+		t.Errorf("remove through follower %d with its own token: have %d answered by %q; want 401 from leader %d", f, resp.StatusCode, by, l)
+	}
+	// Not forwarded (it claims to have been forwarded to the follower):
+	// the follower names the leader and its API URL.
+	r := do(t, http.MethodDelete, c.url(f, "/v1/members/"+strconv.FormatUint(f, 10)), nil,
+		"Authorization", own, "X-Wraft-Forwarded-To", strconv.FormatUint(f, 10))
+	rep := r.reply(t)
+	if r.code != http.StatusServiceUnavailable || rep.Code != "not-leader" || rep.Leader != l || rep.LeaderAPI != apis[l] {
+		t.Errorf("remove through follower %d, not forwarded: have %d %+v; want 503 not-leader with leader %d at %s", f, r.code, rep, l, apis[l])
+	}
 }

@@ -135,7 +135,7 @@ func Start(cfg Config) (*Node, error) {
 	}
 	n.tr, err = transport.New(transport.Config{
 		ID: cfg.ID, Listen: cfg.Peers[cfg.ID], Listener: cfg.Listener, Peers: n.peerAddrs(members), TLS: cfg.TLS, Logger: n.log,
-		ElectionTimeout: time.Duration(electionTicks) * cfg.Tick,
+		ElectionTimeout: time.Duration(electionTicks) * cfg.Tick, APIURL: n.advertisedAPI(),
 	}, n.deliver)
 	if err != nil {
 		cancel()
