@@ -18,10 +18,11 @@ import (
 
 // TestProcessJoinThroughFollower (issue 16 item 8): three nodes started
 // with explicit --api addresses and no --peer-apis, so that no node is
-// told another's API URL. Each announces its own through the log, so a
-// fourth node that joins through a follower is forwarded to the leader
-// and becomes a voter, and every member's API URL ends up in the
-// configuration.
+// told another's API URL. Each announces its own to its peers over the
+// transport, and the leader records them in the log, so a fourth node
+// that joins through a follower is forwarded to the leader (with the
+// admin token all the nodes share) and becomes a voter, and every
+// member's API URL ends up in the configuration.
 func TestProcessJoinThroughFollower(t *testing.T) {
 	for _, core := range []string{"wasm", "native"} {
 		t.Run(core, func(t *testing.T) {
@@ -39,6 +40,24 @@ func TestProcessJoinThroughFollower(t *testing.T) {
 			c.get("before", "1")
 		})
 	}
+}
+
+// TestProcessAPIsWithOwnTokens (issue 16 item 8): three founders each
+// with an admin token of its own (as nodes started without a shared
+// --admin-token each make one) still learn every member's API URL, which
+// travels over the peer transport and needs no token; a fourth node that
+// joins through the leader with the leader's token joins, and its API URL
+// too reaches every member. (Joining through a follower forwards the
+// joiner's token to the leader, so that takes one token shared by all.)
+func TestProcessAPIsWithOwnTokens(t *testing.T) {
+	token := func(id int) string { return fmt.Sprintf("own-token-of-node-%d", id) }
+	c := newClusterNoPeerAPIs(t, "native", func(id int) []string { return []string{"--admin-token", token(id)} })
+	l := c.leader(0)
+	c.waitAPIsAnnounced(3)
+	c.startWith(4, "--listen", c.raft[3], "--join", "http://"+c.apis[l-1], "--admin-token", token(4), "--join-token", token(l))
+	c.waitMembers("1:voter 2:voter 3:voter 4:voter")
+	c.waitAPIsAnnounced(4)
+	c.set("after", "2")
 }
 
 // newClusterNoPeerAPIs starts three founders, each with --api and
