@@ -100,8 +100,7 @@
 // this version cannot reach one of the previous version: upgrade a whole
 // cluster together. A receiver accepts a version-2 hello with or without
 // an API URL; a receiver of a release before the API URL refuses a hello
-// that carries one, so such a release too must be upgraded cluster-wide
-// (or run with no API URL announced).
+// that carries one, so such a release too must be upgraded cluster-wide.
 //
 // # Who is accepted
 //
