@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netfault runs real `wraft node` processes, each in its own
 // network namespace (internal/netlab), and puts them through real network
 // faults while clients write and read through the Go client: a leader or
