@@ -176,6 +176,9 @@ type timing struct {
 	// dial bounds a dial, TLS handshake and hello exchange: 2T, at least
 	// 1 s and at most 5 s.
 	dial time.Duration
+	// stagger is how often a dial whose TCP connect is pending starts
+	// another: T/2, at least minBackoff.
+	stagger time.Duration
 	// maxBackoff caps the wait between dials: T/2, at least minBackoff and
 	// at most 1 s.
 	maxBackoff time.Duration
@@ -195,6 +198,7 @@ func (c Config) timing() timing {
 		idle:        4 * t,
 		stale:       t,
 		dial:        min(max(2*t, time.Second), 5*time.Second),
+		stagger:     max(t/2, minBackoff),
 		maxBackoff:  min(max(t/2, minBackoff), time.Second),
 		userTimeout: max(2*t, time.Second),
 		keepAlive:   max(t, time.Second),

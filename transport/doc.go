@@ -48,12 +48,16 @@
 //     acknowledgements) plus T/4. A dialler that was itself starved of CPU
 //     for more than T/2 restarts the wait instead.
 //   - Dials are retried with exponential backoff and jitter from 20 ms up
-//     to T/2 (at most 1 s). A dial, TLS handshake and hello exchange
-//     together may take 2T (at least 1 s, at most 5 s); the TCP connect
-//     alone the longest of T, four times the last hello's round trip and
-//     500 ms (every fourth failed attempt the whole 2T), so that a dial
-//     whose SYN a cut network lost is soon retried. When a peer's connection to us
-//     is accepted, our dial to it is retried at once.
+//     to T/2 (at most 1 s). The TCP connect of a dial may take 2T (at
+//     least 1 s, at most 5 s); while it is pending, a fresh connect starts
+//     every T/2 (at most three pending at once, the first kept throughout)
+//     and the first to succeed wins, so that a connect whose SYN a cut
+//     network lost, which the kernel resends only after a second, does
+//     not hold up the dial after the network heals. The TLS handshake and
+//     hello exchange then may take 2T again, or four times the connect's
+//     time if that is longer, so that a slow link is not refused. When a
+//     peer's connection to us is accepted, our dial to it is retried at
+//     once.
 //   - A vote, pre-vote, heartbeat or answer to one that waited in the queue
 //     for longer than T, or whose term is below that of a message queued
 //     after it (pre-votes and their answers, whose terms run one ahead, do

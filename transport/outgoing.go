@@ -16,10 +16,7 @@ import (
 // Fixed timing of outgoing connections; the rest follows from the
 // election timeout (see timing).
 const (
-	minBackoff = 20 * time.Millisecond
-	// minConnect is the shortest timeout of a TCP connect: a link slower
-	// than that cannot carry Raft's heartbeats in time anyway.
-	minConnect       = 500 * time.Millisecond
+	minBackoff       = 20 * time.Millisecond
 	writeTimeout     = 10 * time.Second
 	writeChunkBytes  = 256 << 10
 	writeBufferBytes = 64 << 10
@@ -84,18 +81,23 @@ func refusal(err error) bool {
 // dial connects to p and exchanges hellos with it. It returns the time
 // the hello took to be answered, a first measure of the round trip.
 func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, t.timing.dial)
-	defer cancel()
 	nd := &net.Dialer{
 		KeepAliveConfig: t.timing.keepAliveConfig(),
 		Control:         t.timing.control,
 	}
-	cctx, ccancel := context.WithTimeout(ctx, p.connectTimeout(t.timing))
-	raw, err := nd.DialContext(cctx, "tcp", p.addr)
+	tcp := func(ctx context.Context, addr string) (net.Conn, error) {
+		return nd.DialContext(ctx, "tcp", addr)
+	}
+	cctx, ccancel := context.WithTimeout(ctx, t.timing.dial)
+	raw, took, _, err := connect(cctx, tcp, p.addr, t.timing.stagger)
 	ccancel()
 	if err != nil {
 		return nil, 0, fmt.Errorf("transport: dial %s: %w", p.addr, err)
 	}
+	// The TLS handshake and the hellos take a round trip or two more,
+	// which the connect measured: a slow link gets longer than timing.dial.
+	ctx, cancel := context.WithTimeout(ctx, max(t.timing.dial, 4*took))
+	defer cancel()
 	sc := newStallConn(raw, &t.faults, p.id)
 	var conn net.Conn = sc
 	// Closing the connection when ctx ends interrupts the exchange.
@@ -123,26 +125,101 @@ func (t *Transport) dial(ctx context.Context, p *peer) (net.Conn, time.Duration,
 		conn.Close()
 		return nil, 0, err
 	}
-	p.connects, p.helloRTT = 0, rtt
 	return conn, rtt, nil
 }
 
-// connectTimeout returns how long the next TCP connect to p may take. A
-// connect whose SYN is lost (the network is cut) would otherwise wait for
-// the kernel's retransmission, a second or more, after the network heals.
-// So a connect may take the election timeout, or four times the peer's
-// last hello round trip, or minConnect, whichever is longest; and since a
-// first contact over a slow link has no round trip to go by, every fourth
-// attempt since the last success may take timing.dial. (The kernel resends
-// a lost SYN only after a second: a longer attempt helps nothing after a
-// cut.)
-func (p *peer) connectTimeout(tm timing) time.Duration {
-	d := max(tm.silence, 4*p.helloRTT, minConnect)
-	if p.connects%4 == 3 {
-		d = tm.dial
+// maxAttempts bounds the TCP connects of one dial pending at once.
+const maxAttempts = 3
+
+// dialFunc opens a TCP connection to addr, giving up when ctx ends.
+type dialFunc func(ctx context.Context, addr string) (net.Conn, error)
+
+// connect opens a connection to addr with dial, until ctx ends. A connect
+// whose SYN a cut network lost is resent by the kernel only a second
+// later, then three: after the network heals, it would wait that long.
+// So while attempts are pending, a fresh one starts every stagger, and
+// the first to connect wins; the others are cancelled, and closed should
+// they connect too. At most maxAttempts are pending: a new one cancels
+// the oldest but the first, which is kept until ctx ends, for a link
+// whose round trip is longer than the others live. connect returns the
+// winner's connect time (about one round trip, unless its SYN was
+// resent) and how many attempts it started. It fails once no attempt is
+// pending, with the error of the last that failed on its own.
+func connect(ctx context.Context, dial dialFunc, addr string, stagger time.Duration) (net.Conn, time.Duration, int, error) {
+	type result struct {
+		conn net.Conn
+		err  error
+		n    int
+		took time.Duration
 	}
-	p.connects++
-	return min(d, tm.dial)
+	ctx, cancelAll := context.WithCancel(ctx)
+	defer cancelAll()
+	results := make(chan result)
+	var cancels []context.CancelFunc
+	var live []bool // whether attempt n is pending and not cancelled
+	pending := 0
+	start := func() {
+		actx, cancel := context.WithCancel(ctx)
+		n := len(cancels)
+		cancels, live = append(cancels, cancel), append(live, true)
+		pending++
+		go func() {
+			begin := time.Now()
+			conn, err := dial(actx, addr)
+			results <- result{conn, err, n, time.Since(begin)}
+		}()
+	}
+	start()
+	ticker := time.NewTicker(stagger)
+	defer ticker.Stop()
+	var lastErr error
+	for {
+		select {
+		case r := <-results:
+			pending--
+			own := live[r.n]
+			live[r.n] = false
+			cancels[r.n]()
+			if r.err == nil {
+				cancelAll()
+				// Close the connections of the attempts still pending.
+				go func(pending int) {
+					for ; pending > 0; pending-- {
+						if r := <-results; r.conn != nil {
+							r.conn.Close()
+						}
+					}
+				}(pending)
+				return r.conn, r.took, len(cancels), nil
+			}
+			if own || lastErr == nil {
+				lastErr = r.err
+			}
+			if pending == 0 {
+				return nil, 0, len(cancels), lastErr
+			}
+		case <-ticker.C:
+			if ctx.Err() != nil {
+				continue
+			}
+			running := 0
+			for _, l := range live {
+				if l {
+					running++
+				}
+			}
+			if running >= maxAttempts {
+				for i := 1; i < len(live); i++ {
+					if live[i] {
+						live[i] = false
+						cancels[i]()
+						break
+					}
+				}
+			}
+			start()
+		}
+	}
 }
 
 // netConn returns the connection under conn's TLS, if any. Closing it ends

@@ -42,11 +42,6 @@ type peer struct {
 	wake    chan struct{}  // signals the delay goroutine; capacity 1
 	// redial cuts a dial backoff short: the peer just connected to us.
 	redial chan struct{} // capacity 1
-	// connects counts the dials since the last that succeeded, and
-	// helloRTT is that one's hello round trip (see connectTimeout). Only
-	// the goroutine of runPeer uses them.
-	connects int
-	helloRTT time.Duration
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
